@@ -1,0 +1,56 @@
+# customer-sync: every command sets itself up (virtualenv + pinned dev dependencies) on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= eu-west-1
+
+.PHONY: install demo test unit integration e2e lint typecheck validate build schema bench clean
+
+$(STAMP): requirements-dev.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install everything pinned
+
+demo: $(STAMP) ## the whole flow on the local stack: moto, simulators, the Lambda emulator
+	$(BIN)/custsync demo
+
+test: lint typecheck validate ## every check CI runs, then the tests
+	$(BIN)/python -m pytest
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit
+
+integration: $(STAMP)
+	$(BIN)/python -m pytest tests/integration
+
+e2e: $(STAMP)
+	$(BIN)/python -m pytest tests/e2e
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy layers/shared/custsync functions devkit tests benchmarks
+
+validate: $(STAMP) ## sam validate --lint (cfn-lint)
+	$(BIN)/sam validate --lint
+
+build: $(STAMP) ## sam build: the layer for python3.13/arm64 without Docker
+	$(BIN)/sam build
+
+schema: $(STAMP) ## regenerate schemas/customer-change.json from the model
+	$(BIN)/python -c "import json; from custsync.model import customer_change_json_schema as s; \
+	open('schemas/customer-change.json', 'w').write(json.dumps(s(), indent=2, sort_keys=True) + '\n')"
+
+bench: $(STAMP) ## benchmarks/ -> BENCHMARKS.md
+	$(BIN)/python -m benchmarks.run --write BENCHMARKS.md
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,143 @@
+"""Benchmarks, on loopback only: mapping cost, in-process throughput through the state table and a
+simulator, and cold and warm invocations under the Lambda Runtime Interface Emulator.
+
+    python -m benchmarks.run [--write BENCHMARKS.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+for extra in ("functions", "layers/shared"):
+    sys.path.insert(0, str(ROOT / extra))
+
+from custsync.config import VendorSettings  # noqa: E402
+from custsync.connector import SyncContext  # noqa: E402
+from custsync.fanout import FanOut  # noqa: E402
+from custsync.model import Customer, CustomerChange  # noqa: E402
+from devkit.stack.local import LocalStack, load_secrets  # noqa: E402
+from devkit.stack.pump import deliver  # noqa: E402
+
+Row = tuple[str, str, str]
+CUSTOMER = {
+    "key": "BENCH-1",
+    "company": "Northwind",
+    "email": "bench@northwind.example",
+    "phones": {"main": "+4681234567", "mobile": "+46701112233"},
+    "address": {"region": "Stockholm", "country": "SE"},
+    "status": "active",
+    "notes": "Key account",
+    "attributes": {"rank": "Gold", "industry": "Retail"},
+}
+
+
+def timed(action: Callable[[], Any], repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def mapping_benchmark() -> Row:
+    from exsalerate.connector import ExsalerateConnector
+
+    settings = VendorSettings(vendor="exsalerate", state_table="t", vendor_secret_name="s", dlq_url="q")
+    secret = {"base_url": "http://127.0.0.1:9", "username": "u", "password": "p", "assigned_to_email": "a@b.example"}
+    connector = ExsalerateConnector(settings, lambda force: secret)
+    customer = Customer.model_validate(CUSTOMER)
+    context = SyncContext(ids={"id": "1"})
+    samples = timed(lambda: connector.to_request(customer, context), 5000)
+    return ("Exsalerate mapping (to_request), per change", f"{statistics.median(samples) * 1e6:.1f} µs median", "5000 runs")
+
+
+@contextmanager
+def local_stack() -> Iterator[LocalStack]:
+    secrets = load_secrets(ROOT / "local" / "secrets.json")
+    for value in secrets.values():
+        if isinstance(value, dict) and "base_url" in value:
+            value["base_url"] = "http://127.0.0.1:0"
+    with LocalStack(ROOT, secrets, log_dir=Path(tempfile.mkdtemp(prefix="bench-"))) as stack:
+        yield stack
+
+
+def changes(count: int, customers: int) -> list[CustomerChange]:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    return [
+        CustomerChange.model_validate(
+            {
+                "change_id": f"bench-{n}",
+                "source": "bench",
+                "occurred_at": (start + timedelta(seconds=n)).isoformat(),
+                "customer": {**CUSTOMER, "key": f"BENCH-{n % customers}", "notes": f"change {n}"},
+            }
+        )
+        for n in range(count)
+    ]
+
+
+def emulator_benchmarks(count: int) -> list[Row]:
+    rows: list[Row] = []
+    with local_stack() as stack:
+        function = "ExsalerateFunction"
+        started = time.perf_counter()
+        stack.emulator(function)
+        stack.invoke(function, {"Records": []})
+        rows.append(("Cold start under the emulator (process start + init + first invoke)", f"{time.perf_counter() - started:.2f} s", "1 run"))
+        warm = timed(lambda: stack.invoke(function, {"Records": []}), 50)
+        rows.append(("Warm invoke, empty batch, emulator round trip", f"{statistics.median(warm) * 1000:.1f} ms median", "50 runs"))
+
+        url, arn = stack.queue_of(function)
+        fanout = FanOut({"exsalerate": url}, stack.sqs)
+        for change in changes(count, customers=count // 2):
+            fanout.send(change)
+        started = time.perf_counter()
+        delivery = deliver(stack.sqs, url, arn, lambda event: stack.invoke(function, event), max_batches=count)
+        elapsed = time.perf_counter() - started
+        puts = len(stack.simulators["exsalerate"].calls_to("/api/Customer", "PUT"))
+        rows.append(
+            (
+                "SQS -> emulator -> state table -> simulator, end to end",
+                f"{delivery.delivered / elapsed:.1f} changes/s",
+                f"{delivery.delivered} changes in {delivery.batches} batches, {puts} PUTs, {delivery.failed} failed",
+            )
+        )
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--write", type=Path, help="write the results as Markdown to this file")
+    parser.add_argument("--changes", type=int, default=200)
+    args = parser.parse_args()
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    rows = [mapping_benchmark(), *emulator_benchmarks(args.changes)]
+    table = "\n".join(["| benchmark | result | sample |", "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows)])
+    print(table)
+    if args.write:
+        machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        args.write.write_text(
+            "# Benchmarks\n\n"
+            f"Produced by `make bench` (`python -m benchmarks.run --write BENCHMARKS.md`) on {machine}, "
+            f"{datetime.now(UTC):%Y-%m-%d}. Everything runs on loopback: moto, the vendor simulators and the "
+            "Lambda Runtime Interface Emulator. These are local numbers, useful to compare changes, not "
+            "predictions of Lambda in AWS.\n\n" + table + "\n"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""The ``custsync`` command: the local stack and the operator's tools.
+
+custsync local invoke <LogicalId> --event PATH [--secrets PATH]
+custsync demo [--secrets PATH]
+custsync dlq list <vendor> [--stage STAGE]
+custsync dlq redrive <vendor> [--stage STAGE]
+custsync batch send <vendor> FILE.jsonl [--stage STAGE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from devkit import operator
+from devkit.demo import run_demo
+from devkit.stack.local import LocalStack, load_secrets
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="custsync", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--root", type=Path, default=ROOT, help="the project folder (holds template.yaml)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    local = commands.add_parser("local", help="run functions on the local stack").add_subparsers(
+        dest="action", required=True
+    )
+    invoke = local.add_parser("invoke", help="invoke one function under the Lambda Runtime Interface Emulator")
+    invoke.add_argument("logical_id", help="the function's logical id in template.yaml, e.g. ExsalerateFunction")
+    invoke.add_argument(
+        "--event", type=Path, required=True, help="the event JSON, e.g. events/exsalerate/sqs-batch.json"
+    )
+    invoke.add_argument("--secrets", type=Path, help="secret name -> value JSON (default: local/secrets.json)")
+
+    demo = commands.add_parser("demo", help="the sample webhooks through the whole local stack")
+    demo.add_argument("--secrets", type=Path, help="secret name -> value JSON (default: local/secrets.json)")
+
+    dlq = commands.add_parser("dlq", help="inspect or redrive a vendor's dead-letter queue").add_subparsers(
+        dest="action", required=True
+    )
+    for action in ("list", "redrive"):
+        command = dlq.add_parser(action)
+        command.add_argument("vendor")
+        command.add_argument("--stage", default="dev")
+
+    batch = commands.add_parser("batch", help="queue operator batch updates").add_subparsers(
+        dest="action", required=True
+    )
+    send = batch.add_parser("send", help="validate a JSON-lines file of CustomerChange and queue it for a vendor")
+    send.add_argument("vendor")
+    send.add_argument("file", type=Path)
+    send.add_argument("--stage", default="dev")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    root: Path = args.root
+    if args.command == "local":
+        secrets = load_secrets(args.secrets or root / "local" / "secrets.json")
+        event = json.loads(args.event.read_text())
+        with LocalStack(root, secrets) as stack:
+            response = stack.invoke(args.logical_id, event)
+        print(json.dumps(response, indent=2))
+        return 0
+    if args.command == "demo":
+        run_demo(root, load_secrets(args.secrets or root / "local" / "secrets.json"), sys.stdout)
+        return 0
+    if args.command == "dlq":
+        if args.action == "list":
+            for parked in operator.list_dlq(args.vendor, args.stage):
+                print(json.dumps(parked))
+            return 0
+        moved = operator.redrive(args.vendor, args.stage)
+        print(f"redrove {moved} message(s) from the {args.vendor} DLQ")
+        return 0
+    problems, sent = operator.send_batch(args.vendor, args.stage, args.file)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"queued {sent} change(s) for {args.vendor}; {len(problems)} line(s) refused")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

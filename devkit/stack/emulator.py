@@ -1,0 +1,127 @@
+"""Runs a function under the Lambda Runtime Interface Emulator shipped in aws-sam-cli.
+
+The emulator (``samcli/local/rapid/aws-lambda-rie-*``) serves the Lambda
+runtime API and the invoke API; ``awslambdaric`` is the same runtime client the
+Lambda Python images run. Both are started as plain processes: no Docker.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import platform
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+import httpx
+
+from devkit.stack.template import FunctionSpec
+
+INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def rie_binary() -> Path:
+    """The emulator binary for this machine, made executable (wheels may drop the mode bit)."""
+    spec = importlib.util.find_spec("samcli")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("aws-sam-cli is not installed: it ships the Lambda Runtime Interface Emulator")
+    arch = "arm64" if platform.machine().lower() in ("aarch64", "arm64") else "x86_64"
+    binary = Path(spec.origin).parent / "local" / "rapid" / f"aws-lambda-rie-{arch}"
+    if os.access(binary, os.X_OK):
+        return binary
+    copy = Path(tempfile.gettempdir()) / f"customer-sync-{binary.name}"
+    shutil.copy2(binary, copy)
+    copy.chmod(copy.stat().st_mode | stat.S_IXUSR)
+    return copy
+
+
+class Emulator:
+    """One function, warm between invocations, until ``stop``."""
+
+    def __init__(self, function: FunctionSpec, environment: dict[str, str], layer_dir: Path, log_path: Path) -> None:
+        self.function = function
+        self.environment = environment
+        self.layer_dir = layer_dir
+        self.log_path = log_path
+        self.port = free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{INVOKE_PATH}"
+
+    def start(self) -> Emulator:
+        task_root = self.function.code_uri
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": os.environ.get("HOME", tempfile.gettempdir()),
+            # The function's package is its folder's name, as in the built artifact; the layer is /opt/python.
+            "PYTHONPATH": os.pathsep.join([str(task_root.parent), str(self.layer_dir)]),
+            "LAMBDA_TASK_ROOT": str(task_root),
+            "AWS_LAMBDA_FUNCTION_NAME": self.function.logical_id,
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": str(self.function.timeout),
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+            **self.environment,
+        }
+        command = [
+            str(rie_binary()),
+            "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}",
+            "--runtime-api-address", f"127.0.0.1:{free_port()}",
+            sys.executable, "-m", "awslambdaric", self.function.handler,
+        ]  # fmt: skip
+        self._log = self.log_path.open("ab")
+        self._process = subprocess.Popen(command, cwd=task_root, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self._wait_until_listening()
+        return self
+
+    def invoke(self, event: dict[str, Any], timeout: float | None = None) -> Any:
+        response = httpx.post(self.url, json=event, timeout=timeout or self.function.timeout + 30)
+        response.raise_for_status()
+        return response.json()
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def _wait_until_listening(self, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                raise RuntimeError(f"the emulator exited early; see {self.log_path}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"the emulator did not listen within {timeout}s; see {self.log_path}")
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.stop()

@@ -1,0 +1,176 @@
+"""The whole system on one machine: moto, the vendor simulators and the functions under the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from devkit.simulators import from_secret
+from devkit.simulators.base import Simulator, SimulatorServer
+from devkit.stack.aws import create_resources
+from devkit.stack.emulator import Emulator, free_port
+from devkit.stack.pump import Delivery, deliver
+from devkit.stack.template import REGION, Resolver, Template
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+STAGE = "local"
+LOOPBACK = ("127.0.0.1", "localhost")
+# What a function sees locally on top of its template environment.
+LOCAL_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "false",
+    "BACKOFF_BASE_SECONDS": "0",
+}
+
+
+def load_secrets(path: Path) -> dict[str, Any]:
+    secrets = json.loads(path.read_text())
+    if not isinstance(secrets, dict):
+        raise ValueError(f"{path}: must be a JSON object mapping secret names to their values")
+    return secrets
+
+
+class LocalStack:
+    """Brings everything up in ``__enter__`` and down in ``__exit__``."""
+
+    def __init__(self, root: Path, secrets: dict[str, Any], log_dir: Path | None = None) -> None:
+        self.root = root
+        self.secrets = json.loads(json.dumps(secrets))  # a copy: ports may be filled in
+        self.template = Template(root / "template.yaml", {"Stage": STAGE})
+        self.stack_name = f"customer-sync-{STAGE}"
+        self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="custsync-logs-"))
+        self.physical: dict[str, dict[str, str]] = {}
+        self.simulators: dict[str, Simulator] = {}
+        self._servers: list[SimulatorServer] = []
+        self._emulators: dict[str, Emulator] = {}
+        self._moto: ThreadedMotoServer | None = None
+        self._saved_env: dict[str, str | None] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def __enter__(self) -> LocalStack:
+        try:
+            self._start_moto()
+            self._start_simulators()
+            self.physical = create_resources(self.template, self.stack_name, self.secrets)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for emulator in self._emulators.values():
+            emulator.stop()
+        self._emulators.clear()
+        for server in self._servers:
+            server.stop()
+        self._servers.clear()
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+    def _start_moto(self) -> None:
+        port = free_port()
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self._moto.start()
+        self.endpoint_url = f"http://127.0.0.1:{port}"
+        for name, value in {**LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL": self.endpoint_url}.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    def _start_simulators(self) -> None:
+        """Each vendor secret whose base_url is on loopback gets its simulator on that port.
+
+        Port 0 means "any free port": the secret's base_url is rewritten to the port taken.
+        """
+        for name, secret in self.secrets.items():
+            if not isinstance(secret, dict) or "base_url" not in secret:
+                continue
+            url = urlsplit(str(secret["base_url"]))
+            if url.hostname not in LOOPBACK:
+                continue
+            vendor = name.rsplit("/", 1)[-1]
+            simulator = from_secret(vendor, secret)
+            port = 80 if url.port is None else url.port
+            server = SimulatorServer(simulator, "127.0.0.1", port).start()
+            self._servers.append(server)
+            self.simulators[vendor] = simulator
+            if port == 0:
+                secret["base_url"] = server.url + url.path
+
+    # -- functions -------------------------------------------------------------------------------
+    def function_environment(self, logical_id: str) -> dict[str, str]:
+        spec = self.template.function(logical_id)
+        resolver = Resolver(self.template.parameters, self.physical, self.stack_name)
+        resolved = resolver.resolve(spec.environment)
+        return {**{k: str(v) for k, v in resolved.items()}, **LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL": self.endpoint_url}
+
+    def emulator(self, logical_id: str) -> Emulator:
+        """The function running under the emulator, started on first use and kept warm."""
+        if logical_id not in self._emulators:
+            emulator = Emulator(
+                self.template.function(logical_id),
+                self.function_environment(logical_id),
+                layer_dir=self.root / "layers" / "shared",
+                log_path=self.log_dir / f"{logical_id}.log",
+            )
+            self._emulators[logical_id] = emulator.start()
+        return self._emulators[logical_id]
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        return self.emulator(logical_id).invoke(event)
+
+    # -- queues ------------------------------------------------------------------------------------
+    @property
+    def sqs(self) -> SQSClient:
+        return boto3.client("sqs", region_name=REGION, endpoint_url=self.endpoint_url)
+
+    def vendor_functions(self) -> dict[str, str]:
+        """vendor name -> function logical id, for every function with an SQS event."""
+        functions = {}
+        for logical_id, resource in self.template.of_type("AWS::Serverless::Function").items():
+            vendor = (resource["Properties"].get("Environment") or {}).get("Variables", {}).get("VENDOR")
+            if vendor:
+                functions[str(vendor)] = logical_id
+        return functions
+
+    def queue_of(self, logical_id: str) -> tuple[str, str]:
+        """(url, arn) of the SQS queue feeding ``logical_id``."""
+        events = self.template.resources[logical_id]["Properties"].get("Events", {})
+        for event in events.values():
+            if event["Type"] == "SQS":
+                queue_logical = event["Properties"]["Queue"]["Fn::GetAtt"][0]
+                queue = self.physical[queue_logical]
+                return queue["QueueUrl"], queue["Arn"]
+        raise KeyError(f"{logical_id} has no SQS event")
+
+    def dlq_of(self, logical_id: str) -> str:
+        return self.function_environment(logical_id)["DLQ_URL"]
+
+    def pump(self, logical_id: str) -> Delivery:
+        url, arn = self.queue_of(logical_id)
+        return deliver(self.sqs, url, arn, lambda event: self.invoke(logical_id, event))
+
+    def logs(self) -> str:
+        return "\n".join(path.read_text(errors="replace") for path in sorted(self.log_dir.glob("*.log")))

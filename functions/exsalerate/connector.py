@@ -1,0 +1,183 @@
+"""Exsalerate: ``PUT api/Customer``, a full-replace upsert over HTTP Basic.
+
+Because an omitted property is blanked, the request always carries the whole
+record: the merged canonical customer, and for anything no change has ever
+mentioned, the value Exsalerate already holds (found by ``GET api/Customer`` by
+reference code the first time a customer is seen).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlencode
+from xml.etree import ElementTree
+
+import httpx
+
+from custsync.connector import (
+    Connector,
+    SendResult,
+    SyncContext,
+    VendorCall,
+    VendorRequest,
+    check_lengths,
+    require,
+    utf16_length,
+)
+from custsync.errors import PermanentError, ValidationFailed
+from custsync.model import Customer, known_value
+from custsync.transport.rest import RestClient, default_error_text
+
+OPERATION = "PUT api/Customer"
+DATACONTRACT_NS = "http://schemas.datacontract.org/2004/07/ExsalerateWebAPI.Models"
+MAX_LENGTHS = {
+    "AssignedToEmail": 150,
+    "CustomerName": 255,
+    "CompanyPhone": 20,
+    "CompanyMobile": 20,
+    "CompanyEmail": 150,
+    "LeadStatus": 150,
+    "RefCode": 200,
+    "Region": 150,
+    "Rank": 150,
+    "IndustryType": 150,
+    "Notes": 4000,
+}
+INTEGER_FIELDS = ("SiteOwnerId", "YourID", "CustomerId")
+# Vendor field -> canonical field path. Fields not here come from the secret or the field map.
+CANONICAL_FIELDS: dict[str, str] = {
+    "CompanyPhone": "phones.main",
+    "CompanyMobile": "phones.mobile",
+    "CompanyEmail": "email",
+    "Region": "address.region",
+    "Notes": "notes",
+}
+DEFAULT_FIELD_MAP = {"Rank": "rank", "IndustryType": "industry"}
+WIRE_FORMATS = ("json", "xml", "form")
+
+
+def error_text(response: httpx.Response) -> str:
+    """ASP.NET Web API errors: ``Message`` plus every ``ModelState`` message."""
+    try:
+        body = response.json()
+    except ValueError:
+        return default_error_text(response)
+    if not isinstance(body, dict):
+        return default_error_text(response)
+    messages = [str(body.get("Message", ""))]
+    for problems in (body.get("ModelState") or {}).values():
+        messages.extend(str(problem) for problem in problems)
+    return " ".join(message for message in messages if message)
+
+
+class ExsalerateConnector(Connector):
+    name = "exsalerate"
+
+    def configure(self, secret: dict[str, Any]) -> None:
+        self.site_owner_id = secret.get("site_owner_id")
+        self.assigned_to_email = secret.get("assigned_to_email")
+        self.wire_format = str(secret.get("format", "json"))
+        if self.wire_format not in WIRE_FORMATS:
+            raise PermanentError(f"secret format: must be one of {', '.join(WIRE_FORMATS)}", vendor=self.name)
+        self.field_map = {**DEFAULT_FIELD_MAP, **self.settings.field_map}
+        self.client = RestClient(
+            self.name,
+            secret["base_url"],
+            auth=(str(secret.get("username", "")), str(secret.get("password", ""))),
+            timeout=self.settings.http_timeout_seconds,
+            error_text=error_text,
+        )
+
+    def prepare(self, customer: Customer, context: SyncContext) -> SyncContext:
+        if context.previous is not None or self.site_owner_id is None:
+            return context
+        try:
+            response = self.client.request(
+                "GET", "api/Customer", params={"siteOwnerId": self.site_owner_id, "refCode": customer.key}
+            )
+        except PermanentError as exc:
+            if exc.status == 404:
+                return context
+            raise
+        record = response.json()
+        if not isinstance(record, dict):
+            return context
+        ids = dict(context.ids)
+        if record.get("CustomerId") is not None:
+            ids.setdefault("id", str(record["CustomerId"]))
+        return SyncContext(ids=ids, previous=context.previous, vendor_record=record)
+
+    def to_request(self, customer: Customer, context: SyncContext) -> VendorRequest:
+        current = context.vendor_record or {}
+        model: dict[str, Any] = {
+            "SiteOwnerId": self.site_owner_id,
+            "AssignedToEmail": require(
+                self.assigned_to_email or current.get("AssignedToEmail"), "AssignedToEmail", self.name
+            ),
+            "CustomerName": self._customer_name(customer, current),
+            "RefCode": customer.key,
+            "LeadStatus": customer.status.value.title() if customer.status else current.get("LeadStatus"),
+            "CustomerId": context.ids.get("id"),
+        }
+        for vendor_field, path in CANONICAL_FIELDS.items():
+            known, value = known_value(customer, path)
+            model[vendor_field] = value if known else current.get(vendor_field)
+        attributes = customer.attributes or {}
+        for vendor_field, attribute in self.field_map.items():
+            model[vendor_field] = attributes[attribute] if attribute in attributes else current.get(vendor_field)
+        payload = {name: value for name, value in sorted(model.items()) if value is not None and value != ""}
+        _coerce_integers(payload, self.name)
+        check_lengths(payload, MAX_LENGTHS, self.name, length=utf16_length)  # an ASP.NET API
+        return VendorRequest((VendorCall(OPERATION, payload),))
+
+    def send(self, request: VendorRequest, context: SyncContext) -> SendResult:
+        (call,) = request.calls
+        response = self.client.request("PUT", "api/Customer", **self._encode(call.payload))
+        body = _json_or_none(response)
+        ids = {}
+        if isinstance(body, dict) and body.get("CustomerId") is not None:
+            ids["id"] = str(body["CustomerId"])
+        return SendResult(response=body if body is not None else {"status": response.status_code}, ids=ids)
+
+    def _customer_name(self, customer: Customer, current: Mapping[str, Any]) -> str:
+        name_known = any(known_value(customer, f)[0] for f in ("company", "first_name", "last_name"))
+        name = customer.display_name() if name_known else current.get("CustomerName")
+        return require(name, "CustomerName", self.name)
+
+    def _encode(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        encoders: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+            "json": lambda p: {"json": dict(p)},
+            "xml": lambda p: {"content": to_datacontract_xml(p), "headers": {"Content-Type": "application/xml"}},
+            "form": lambda p: {
+                "content": urlencode(p),
+                "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+            },
+        }
+        return encoders[self.wire_format](payload)
+
+
+def to_datacontract_xml(payload: Mapping[str, Any]) -> bytes:
+    """The DataContractSerializer form: CustomerModel in its namespace, elements in alphabetical order."""
+    ElementTree.register_namespace("", DATACONTRACT_NS)
+    root = ElementTree.Element(f"{{{DATACONTRACT_NS}}}CustomerModel")
+    for name in sorted(payload):
+        ElementTree.SubElement(root, f"{{{DATACONTRACT_NS}}}{name}").text = str(payload[name])
+    document: bytes = ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+    return document
+
+
+def _coerce_integers(payload: dict[str, Any], vendor: str) -> None:
+    for name in INTEGER_FIELDS:
+        if name in payload:
+            try:
+                payload[name] = int(payload[name])
+            except (TypeError, ValueError) as exc:
+                raise ValidationFailed(name, f"must be an integer, got {payload[name]!r}", vendor=vendor) from exc
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

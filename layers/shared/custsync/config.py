@@ -1,0 +1,82 @@
+"""Environment variables parsed once, at cold start, into typed settings.
+
+A missing or malformed setting raises ``ConfigurationError`` naming it, so a
+bad deployment fails at init instead of deep inside a request.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from custsync.errors import ConfigurationError
+
+SettingsT = TypeVar("SettingsT", bound="EnvSettings")
+
+
+class EnvSettings(BaseModel):
+    """Settings read from upper-case environment variables named after the fields."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    @classmethod
+    def from_env(cls: type[SettingsT], environ: Mapping[str, str] | None = None) -> SettingsT:
+        env = os.environ if environ is None else environ
+        raw: dict[str, Any] = {}
+        for name, field in cls.model_fields.items():
+            value = env.get(name.upper())
+            if value is None or value == "":
+                continue
+            if _wants_json(field.annotation):
+                try:
+                    raw[name] = json.loads(value)
+                except json.JSONDecodeError as exc:
+                    raise ConfigurationError(
+                        f"invalid configuration: {name.upper()}: not valid JSON ({exc.msg})"
+                    ) from exc
+            else:
+                raw[name] = value
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            problems = "; ".join(f"{str(err['loc'][0]).upper()}: {err['msg']}" for err in exc.errors())
+            raise ConfigurationError(f"invalid configuration: {problems}") from exc
+
+
+def _wants_json(annotation: Any) -> bool:
+    origin = getattr(annotation, "__origin__", None)
+    return (
+        annotation in (dict, list)
+        or origin in (dict, list)
+        or (origin is Annotated and _wants_json(annotation.__args__[0]))
+    )
+
+
+class VendorSettings(EnvSettings):
+    vendor: str = Field(min_length=1)
+    state_table: str = Field(min_length=1)
+    vendor_secret_name: str = Field(min_length=1)
+    dlq_url: str = Field(min_length=1)
+    max_attempts: int = Field(default=5, ge=1, le=50)
+    backoff_base_seconds: int = Field(default=10, ge=0, le=900)
+    http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    field_map: dict[str, str] = Field(default_factory=dict)
+    vendor_options: dict[str, Any] = Field(default_factory=dict)
+
+
+class WebhookSettings(EnvSettings):
+    webhook_secret_name: str = Field(min_length=1)
+    vendor_queues: dict[str, str]
+    max_body_bytes: int = Field(default=256 * 1024, ge=1)
+    max_clock_skew_seconds: int = Field(default=300, ge=1)
+
+    @field_validator("vendor_queues")
+    @classmethod
+    def _at_least_one_vendor(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            raise ValueError("name at least one vendor queue")
+        return value

@@ -1,0 +1,135 @@
+"""The interface every vendor implements; the runtime drives it.
+
+A connector maps a canonical customer to the vendor's calls (pure, no I/O),
+performs those calls, and turns the vendor's failures into the error types of
+``custsync.errors``. Everything else (queues, state, retries, logging) is the
+runtime's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from custsync.config import VendorSettings
+from custsync.errors import SyncError, ValidationFailed
+from custsync.model import Customer
+
+SecretLoader = Callable[[bool], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class VendorCall:
+    """One call to the vendor: what operation, with exactly what payload."""
+
+    operation: str
+    payload: Mapping[str, Any]
+
+    def fingerprint(self) -> str:
+        canonical = json.dumps(self.payload, sort_keys=True, default=str, separators=(",", ":"))
+        return hashlib.sha256(f"{self.operation}\n{canonical}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class VendorRequest:
+    """All the calls one change needs at one vendor, in order."""
+
+    calls: tuple[VendorCall, ...]
+
+    def fingerprints(self) -> dict[str, str]:
+        return {call.operation: call.fingerprint() for call in self.calls}
+
+    def unsent(self, sent: Mapping[str, str]) -> VendorRequest:
+        """Only the calls whose payload differs from the last one sent for that operation."""
+        return VendorRequest(tuple(c for c in self.calls if sent.get(c.operation) != c.fingerprint()))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"calls": [{"operation": c.operation, "payload": dict(c.payload)} for c in self.calls]}
+
+
+@dataclass
+class SyncContext:
+    """What the runtime knows of this customer at this vendor when it maps a change."""
+
+    ids: dict[str, str] = field(default_factory=dict)
+    previous: Customer | None = None
+    vendor_record: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The vendor's answer, and any vendor-side ids it assigned (kept in the state table)."""
+
+    response: Any = None
+    ids: Mapping[str, str] = field(default_factory=dict)
+
+
+class Connector(ABC):
+    """One vendor's mapping and calls. Subclasses set ``name`` and implement the three steps."""
+
+    name: ClassVar[str]
+    #: True when the vendor takes many customers in one call (``send_many`` is then used for SQS batches).
+    batches: ClassVar[bool] = False
+
+    def __init__(self, settings: VendorSettings, load_secret: SecretLoader) -> None:
+        self.settings = settings
+        self._load_secret = load_secret
+        self.configure(load_secret(False))
+
+    @abstractmethod
+    def configure(self, secret: dict[str, Any]) -> None:
+        """Build clients from the vendor secret (called at init and on credential refresh)."""
+
+    def refresh_credentials(self) -> None:
+        """Re-read the secret and rebuild the clients; token vendors also drop their token."""
+        self.configure(self._load_secret(True))
+
+    def prepare(self, customer: Customer, context: SyncContext) -> SyncContext:
+        """Look up what the mapping needs from the vendor (ids, current record). Default: nothing."""
+        return context
+
+    @abstractmethod
+    def to_request(self, customer: Customer, context: SyncContext) -> VendorRequest:
+        """Map the merged customer to the vendor calls. Pure: no I/O. Raises ``ValidationFailed``."""
+
+    @abstractmethod
+    def send(self, request: VendorRequest, context: SyncContext) -> SendResult:
+        """Perform the calls; raise ``RetryableError`` / ``PermanentError`` / ``AuthError``."""
+
+    def send_many(self, batch: Sequence[tuple[VendorRequest, SyncContext]]) -> list[SendResult | SyncError]:
+        """Send several customers' requests; a batching vendor overrides this with one call."""
+        results: list[SendResult | SyncError] = []
+        for request, context in batch:
+            try:
+                results.append(self.send(request, context))
+            except SyncError as exc:
+                results.append(exc)
+        return results
+
+
+def require(value: str | None, field_name: str, vendor: str) -> str:
+    """``value``, or a ``ValidationFailed`` naming the vendor field when it is empty."""
+    if value is None or value == "":
+        raise ValidationFailed(field_name, "is required", vendor=vendor)
+    return value
+
+
+def utf16_length(value: str) -> int:
+    """A string's length as .NET and Java count it: UTF-16 code units (an emoji is two)."""
+    return len(value.encode("utf-16-le")) // 2
+
+
+def check_lengths(
+    payload: Mapping[str, Any], limits: Mapping[str, int], vendor: str, length: Callable[[str], int] = len
+) -> None:
+    """Raise ``ValidationFailed`` naming the first field longer than the vendor allows."""
+    for name, limit in limits.items():
+        value = payload.get(name)
+        if isinstance(value, str) and length(value) > limit:
+            raise ValidationFailed(
+                name, f"is {length(value)} characters; {vendor} allows at most {limit}", vendor=vendor
+            )

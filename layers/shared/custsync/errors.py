@@ -1,0 +1,57 @@
+"""The error vocabulary shared by the runtime, the transports and the connectors.
+
+The runtime decides what happens to a record by the type alone:
+``RetryableError`` goes back to the queue with backoff, ``PermanentError`` is
+parked in the DLQ at once with its reason, ``AuthError`` gets one credential
+refresh and is then permanent.
+"""
+
+from __future__ import annotations
+
+
+class SyncError(Exception):
+    """Base of every failure the runtime knows how to route."""
+
+    def __init__(self, reason: str, *, vendor: str | None = None, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.vendor = vendor
+        self.status = status
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+class RetryableError(SyncError):
+    """A failure that may pass on a later try: timeouts, resets, 429, 5xx, SOAP server faults."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        vendor: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(reason, vendor=vendor, status=status)
+        self.retry_after = retry_after
+
+
+class PermanentError(SyncError):
+    """A failure that will fail again the same way: validation, 4xx, SOAP client faults."""
+
+
+class AuthError(PermanentError):
+    """The vendor refused the credentials or token; the runtime refreshes them once."""
+
+
+class ValidationFailed(PermanentError):
+    """The change cannot be mapped: names the offending field."""
+
+    def __init__(self, field: str, message: str, *, vendor: str | None = None) -> None:
+        super().__init__(f"{field}: {message}", vendor=vendor)
+        self.field = field
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or wrong; raised at cold start, naming the setting."""

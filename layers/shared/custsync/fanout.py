@@ -1,0 +1,41 @@
+"""Sends one canonical change to every enabled vendor's FIFO queue."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import boto3
+
+from custsync.model import CustomerChange
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+
+class FanOut:
+    def __init__(self, vendor_queues: dict[str, str], sqs: SQSClient | None = None) -> None:
+        self.vendor_queues = vendor_queues
+        self._sqs = sqs
+
+    @property
+    def sqs(self) -> SQSClient:
+        if self._sqs is None:
+            self._sqs = boto3.client("sqs")
+        return self._sqs
+
+    def send(self, change: CustomerChange) -> list[str]:
+        """Queue ``change`` for each vendor: group = customer key, dedup id = change id."""
+        # exclude_unset keeps "not sent" (absent) apart from "cleared" (null) on the wire.
+        body = change.model_dump_json(exclude_unset=True)
+        for queue_url in self.vendor_queues.values():
+            self.sqs.send_message(
+                QueueUrl=queue_url,
+                MessageBody=body,
+                MessageGroupId=change.customer.key,
+                MessageDeduplicationId=change.change_id,
+                MessageAttributes={
+                    "source": {"DataType": "String", "StringValue": change.source},
+                    "changeId": {"DataType": "String", "StringValue": change.change_id},
+                },
+            )
+        return list(self.vendor_queues)

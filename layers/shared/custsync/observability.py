@@ -1,0 +1,52 @@
+"""The one Logger, Tracer and Metrics of every function, and the PII guard for log text."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.data_masking import DataMasking
+
+SERVICE = "customer-sync"
+NAMESPACE = "CustomerSync"
+
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
+
+_masker = DataMasking(raise_on_missing_field=False)
+
+# Keys whose values are personal data or secrets wherever they appear in a payload.
+PII_KEYS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "company",
+        "email",
+        "phones",
+        "address",
+        "notes",
+        "website",
+        "attributes",
+        "password",
+        "api_key",
+        "token",
+        "auth_token",
+        "secret",
+    }
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+
+
+def redact_text(text: str) -> str:
+    """Mask anything shaped like an email address or phone number in free text (vendor messages)."""
+    return _PHONE.sub("*****", _EMAIL.sub("*****", text))
+
+
+def redact_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """Erase every PII key at any depth, using Powertools data masking."""
+    fields = [f"$..{key}" for key in PII_KEYS]
+    erased: dict[str, Any] = _masker.erase(payload, fields=fields)
+    return erased

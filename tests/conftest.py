@@ -1,0 +1,106 @@
+"""Shared fixtures: a fresh local stack (moto + simulators) per test, and handlers built against it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities import parameters
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Nothing in the tests may reach real AWS: fake credentials, a fixed region, no X-Ray.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_REGION": "eu-west-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_SERVICE_NAME": "customer-sync",
+    }
+)
+os.environ.pop("AWS_PROFILE", None)
+
+WEBHOOK_SECRET_NAME = "customer-sync/local/webhook"
+SHOPIFY_SECRET = "test-shopify-client-secret"
+
+
+def vendor_secrets() -> dict[str, Any]:
+    """Every secret the local stack seeds; port 0 asks for a free port per test."""
+    return {
+        WEBHOOK_SECRET_NAME: {"shopify": SHOPIFY_SECRET},
+        "customer-sync/local/exsalerate": {
+            "base_url": "http://127.0.0.1:0",
+            "username": "sync-user",
+            "password": "sync-pass",
+            "site_owner_id": 1,
+            "assigned_to_email": "sales@example.com",
+        },
+    }
+
+
+def forget_secrets() -> None:
+    """Drop Powertools' cached secrets and clients: every test has its own moto and ports."""
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
+    providers: dict[str, Any] = getattr(parameters.base, "DEFAULT_PROVIDERS")  # noqa: B009 - not re-exported
+    providers.clear()
+
+
+@pytest.fixture
+def secrets() -> dict[str, Any]:
+    return vendor_secrets()
+
+
+@pytest.fixture
+def stack(secrets: dict[str, Any], tmp_path: Path) -> Iterator[Any]:
+    from devkit.stack.local import LocalStack
+
+    forget_secrets()
+    with LocalStack(ROOT, secrets, log_dir=tmp_path) as local:
+        yield local
+    forget_secrets()
+
+
+@pytest.fixture
+def function_env(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], dict[str, str]]:
+    """Point this process's environment at the stack as a function's would be, and return it."""
+
+    def apply(logical_id: str) -> dict[str, str]:
+        environment: dict[str, str] = stack.function_environment(logical_id)
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        return environment
+
+    return apply
+
+
+class FakeLambdaContext:
+    function_name = "test-function"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:test-function"
+    aws_request_id = "test-request-id"
+    log_group_name = "/aws/lambda/test-function"
+    log_stream_name = "test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
+
+
+@pytest.fixture
+def exsalerate(stack: Any, function_env: Callable[[str], dict[str, str]]) -> Any:
+    """The Exsalerate handler built in this process against the stack, as Lambda would at cold start."""
+    from custsync.runtime import build_handler
+    from exsalerate.connector import ExsalerateConnector
+
+    function_env("ExsalerateFunction")
+    return build_handler(ExsalerateConnector)

@@ -1,0 +1,98 @@
+"""The ``custsync`` command as a user runs it: functions under the Lambda Runtime Interface Emulator."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def secrets_file(tmp_path: Path) -> Path:
+    """local/secrets.json with every simulator on a free port, so runs never collide."""
+    secrets: dict[str, Any] = json.loads((ROOT / "local" / "secrets.json").read_text())
+    for value in secrets.values():
+        if "base_url" in value:
+            value["base_url"] = re.sub(r":\d+", ":0", value["base_url"], count=1)
+    path = tmp_path / "secrets.json"
+    path.write_text(json.dumps(secrets))
+    return path
+
+
+def custsync(*args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "devkit.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=180, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def invoke(function: str, event: str, secrets_file: Path) -> Any:
+    return json.loads(custsync("local", "invoke", function, "--event", event, "--secrets", str(secrets_file)))
+
+
+def test_the_webhook_sample_is_accepted_under_the_emulator(secrets_file: Path) -> None:
+    response = invoke("WebhookFunction", "events/webhook/01-shopify-customers-update.json", secrets_file)
+
+    assert response["statusCode"] == 202
+    assert json.loads(response["body"]) == {"changeId": "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043", "vendors": ["exsalerate"]}
+
+
+def test_the_sqs_sample_batch_applies_every_record(secrets_file: Path) -> None:
+    assert invoke("ExsalerateFunction", "events/exsalerate/sqs-batch.json", secrets_file) == {"batchItemFailures": []}
+
+
+def test_the_api_sample_puts_the_customer_and_returns_exsalerates_record(secrets_file: Path) -> None:
+    response = invoke("ExsalerateFunction", "events/exsalerate/api-put.json", secrets_file)
+
+    assert response["statusCode"] == 200
+    body = json.loads(response["body"])
+    assert body["outcome"] == "applied"
+    assert body["response"]["CustomerName"] == "Fabrikam Oy"
+    assert body["response"]["RefCode"] == "C-2001"
+
+
+def test_the_dry_run_sample_returns_the_exact_request_without_sending(secrets_file: Path) -> None:
+    response = invoke("ExsalerateFunction", "events/exsalerate/api-put-dry-run.json", secrets_file)
+
+    assert response["statusCode"] == 200
+    body = json.loads(response["body"])
+    (call,) = body["request"]["calls"]
+    assert call["operation"] == "PUT api/Customer"
+    assert call["payload"]["CustomerName"] == "Fabrikam Oy"
+    assert call["payload"]["AssignedToEmail"] == "sales@example.com"
+
+
+def test_a_bad_api_body_is_a_400_naming_the_field(secrets_file: Path, tmp_path: Path) -> None:
+    event = json.loads((ROOT / "events/exsalerate/api-put.json").read_text())
+    event["body"] = json.dumps({"company": "X", "address": {"country": "Finland"}})
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(event))
+
+    response = invoke("ExsalerateFunction", str(path), secrets_file)
+
+    assert response["statusCode"] == 400
+    assert "address.country" in json.loads(response["body"])["error"]
+
+
+def test_the_demo_runs_the_whole_flow(secrets_file: Path) -> None:
+    output = custsync("demo", "--secrets", str(secrets_file))
+
+    assert output.count("-> 202") == 4
+    row = next(line.split() for line in output.splitlines() if line.startswith("exsalerate "))
+    sent, applied, skipped, failed = (int(n) for n in row[1:5])
+    # 4 webhooks: the redelivery is dropped by the FIFO queue, the older change is skipped by the state table.
+    assert (sent, applied, skipped, failed) == (3, 2, 1, 0)
+    log_dir = Path(output.rsplit("Function logs: ", 1)[1].strip())
+    logs = "\n".join(p.read_text() for p in log_dir.glob("*.log"))
+    assert '"message":"change applied"' in logs.replace(" ", "")
+    for personal in ("ada@example.com", "Lovelace", "+46701234567", "Drottninggatan", "local-shopify-client-secret"):
+        assert personal not in logs

@@ -1,0 +1,117 @@
+"""Helpers for driving the local stack in-process: build events, queue changes, deliver batches."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from custsync.fanout import FanOut
+from custsync.model import CustomerChange
+from custsync.sources.shopify import sign
+from devkit.stack.pump import Delivery, deliver
+
+
+def shopify_event(
+    payload: dict[str, Any], webhook_id: str, secret: str, topic: str = "customers/update"
+) -> dict[str, Any]:
+    body = json.dumps(payload)
+    headers = {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Hmac-Sha256": sign(body.encode(), secret),
+        "X-Shopify-Webhook-Id": webhook_id,
+    }
+    return api_event("POST", "/webhooks/shopify", body, headers, {"source": "shopify"})
+
+
+def api_event(
+    method: str,
+    path: str,
+    body: str | None,
+    headers: dict[str, str] | None = None,
+    path_parameters: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    headers = headers or {}
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "requestContext": {
+            "requestId": "req-1",
+            "stage": "test",
+            "httpMethod": method,
+            "path": path,
+            "resourcePath": path,
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def shopify_customer(
+    customer_id: int = 7001, updated_at: str = "2026-11-20T10:00:00+01:00", **overrides: Any
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "id": customer_id,
+        "email": "ada@example.com",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "phone": "+46701234567",
+        "state": "enabled",
+        "note": "Prefers email",
+        "tags": "vip",
+        "updated_at": updated_at,
+        "default_address": {
+            "company": "Acme AB",
+            "address1": "Drottninggatan 1",
+            "city": "Stockholm",
+            "province": "Stockholm",
+            "zip": "111 51",
+            "country_code": "SE",
+        },
+    }
+    payload.update(overrides)
+    return payload
+
+
+def change(change_id: str, occurred_at: str, customer: dict[str, Any], **extra: Any) -> CustomerChange:
+    return CustomerChange.model_validate(
+        {"change_id": change_id, "source": "test", "occurred_at": occurred_at, "customer": customer, **extra}
+    )
+
+
+def queue(stack: Any, function: str, *changes: CustomerChange) -> None:
+    url, _ = stack.queue_of(function)
+    fanout = FanOut({"vendor": url}, stack.sqs)
+    for item in changes:
+        fanout.send(item)
+
+
+def pump(stack: Any, function: str, handler: Any, context: Any) -> Delivery:
+    url, arn = stack.queue_of(function)
+    return deliver(stack.sqs, url, arn, lambda event: handler(event, context))
+
+
+def dlq_messages(stack: Any, function: str) -> list[dict[str, Any]]:
+    messages = stack.sqs.receive_message(
+        QueueUrl=stack.dlq_of(function), MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    ).get("Messages", [])
+    return [
+        {"body": json.loads(m["Body"]), **{k: v["StringValue"] for k, v in m.get("MessageAttributes", {}).items()}}
+        for m in messages
+    ]
+
+
+def queue_depth(stack: Any, function: str) -> int:
+    url, _ = stack.queue_of(function)
+    attributes = stack.sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])

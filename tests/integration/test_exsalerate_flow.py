@@ -1,0 +1,235 @@
+"""The spine end to end in-process: webhook -> FIFO queue -> Exsalerate function -> simulator over HTTP, on moto."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from flow import change, dlq_messages, pump, queue, queue_depth, shopify_customer, shopify_event
+
+from custsync.config import WebhookSettings
+from custsync.webhook import build_webhook_app
+
+FUNCTION = "ExsalerateFunction"
+SECRET = "test-shopify-client-secret"
+
+
+@pytest.fixture
+def webhook(stack: Any, function_env: Any, lambda_context: Any) -> Any:
+    function_env("WebhookFunction")
+    app = build_webhook_app(WebhookSettings.from_env())
+    return lambda event: app.resolve(event, lambda_context)
+
+
+def puts(stack: Any) -> list[Any]:
+    calls: list[Any] = stack.simulators["exsalerate"].calls_to("/api/Customer", "PUT")
+    return calls
+
+
+def only_record(stack: Any) -> dict[str, Any]:
+    (record,) = stack.simulators["exsalerate"].records.values()
+    return dict(record)
+
+
+def test_a_shopify_update_ends_as_a_correct_put_at_exsalerate(
+    stack: Any, webhook: Any, exsalerate: Any, lambda_context: Any
+) -> None:
+    response = webhook(shopify_event(shopify_customer(), "wh-1", SECRET))
+    assert response["statusCode"] == 202
+    assert json.loads(response["body"]) == {"changeId": "wh-1", "vendors": ["exsalerate"]}
+
+    delivery = pump(stack, FUNCTION, exsalerate, lambda_context)
+
+    assert (delivery.delivered, delivery.failed) == (1, 0)
+    assert len(puts(stack)) == 1
+    assert puts(stack)[0].headers["Content-Type"] == "application/json"
+    record = only_record(stack)
+    assert record["CustomerName"] == "Acme AB"
+    assert record["CompanyEmail"] == "ada@example.com"
+    assert record["CompanyPhone"] == "+46701234567"
+    assert record["RefCode"] == "7001"
+    assert record["Region"] == "Stockholm"
+    assert record["Notes"] == "Prefers email"
+    assert record["LeadStatus"] == "Active"
+    assert record["AssignedToEmail"] == "sales@example.com"
+    assert record["SiteOwnerId"] == 1
+
+
+def test_a_duplicate_webhook_makes_one_vendor_call(
+    stack: Any, webhook: Any, exsalerate: Any, lambda_context: Any
+) -> None:
+    event = shopify_event(shopify_customer(), "wh-dup", SECRET)
+    assert webhook(event)["statusCode"] == 202
+    assert webhook(event)["statusCode"] == 202
+    pump(stack, FUNCTION, exsalerate, lambda_context)
+    # Past the queue's deduplication window the same change arrives again: the state table stops it.
+    queue(stack, FUNCTION, change("wh-dup", "2026-11-20T10:00:00+01:00", {"key": "7001", "notes": "redelivered"}))
+    pump(stack, FUNCTION, exsalerate, lambda_context)
+
+    assert len(puts(stack)) == 1
+    assert only_record(stack)["Notes"] == "Prefers email"
+
+
+def test_an_older_change_after_a_newer_one_is_skipped(stack: Any, exsalerate: Any, lambda_context: Any) -> None:
+    newer = change("c-new", "2026-11-20T12:00:00Z", {"key": "K1", "company": "New name AB"})
+    older = change("c-old", "2026-11-20T11:00:00Z", {"key": "K1", "company": "Old name AB"})
+    queue(stack, FUNCTION, newer, older)
+
+    delivery = pump(stack, FUNCTION, exsalerate, lambda_context)
+
+    assert delivery.failed == 0
+    assert len(puts(stack)) == 1
+    assert only_record(stack)["CustomerName"] == "New name AB"
+
+
+def test_a_partial_change_leaves_the_other_fields_intact(stack: Any, exsalerate: Any, lambda_context: Any) -> None:
+    full = {
+        "key": "K2",
+        "company": "Northwind",
+        "email": "info@northwind.example",
+        "phones": {"main": "+4681234567", "mobile": "+46700000001"},
+        "notes": "Key account",
+        "attributes": {"rank": "Gold", "industry": "Retail"},
+    }
+    queue(stack, FUNCTION, change("p-1", "2026-11-20T09:00:00Z", full))
+    queue(stack, FUNCTION, change("p-2", "2026-11-20T09:30:00Z", {"key": "K2", "phones": {"mobile": "+46700000002"}}))
+
+    pump(stack, FUNCTION, exsalerate, lambda_context)
+
+    assert len(puts(stack)) == 2
+    record = only_record(stack)
+    assert record["CompanyMobile"] == "+46700000002"
+    assert (record["CompanyPhone"], record["CompanyEmail"], record["Notes"]) == (
+        "+4681234567",
+        "info@northwind.example",
+        "Key account",
+    )
+    assert (record["Rank"], record["IndustryType"], record["CustomerName"]) == ("Gold", "Retail", "Northwind")
+
+
+def test_a_first_partial_change_keeps_what_exsalerate_already_holds(
+    stack: Any, exsalerate: Any, lambda_context: Any
+) -> None:
+    simulator = stack.simulators["exsalerate"]
+    simulator.records["555"] = {
+        "CustomerId": 555,
+        "SiteOwnerId": 1,
+        "RefCode": "K3",
+        "CustomerName": "Existing AB",
+        "AssignedToEmail": "owner@example.com",
+        "CompanyPhone": "+4690000",
+        "Notes": "set in Exsalerate",
+    }
+    queue(stack, FUNCTION, change("f-1", "2026-11-20T09:00:00Z", {"key": "K3", "email": "new@existing.example"}))
+
+    pump(stack, FUNCTION, exsalerate, lambda_context)
+
+    put = puts(stack)[0].json()
+    assert put["CustomerId"] == 555
+    record = simulator.records["555"]
+    assert record["CompanyEmail"] == "new@existing.example"
+    assert (record["CustomerName"], record["CompanyPhone"], record["Notes"]) == (
+        "Existing AB",
+        "+4690000",
+        "set in Exsalerate",
+    )
+
+
+def test_a_503_leaves_the_record_for_retry_while_its_batch_mates_succeed(
+    stack: Any, exsalerate: Any, lambda_context: Any
+) -> None:
+    simulator = stack.simulators["exsalerate"]
+    simulator.faults.add("status", status=503, message="Service Unavailable", method="PUT", count=1)
+    queue(
+        stack,
+        FUNCTION,
+        *(change(f"r-{n}", "2026-11-20T09:00:00Z", {"key": f"R{n}", "company": f"Co {n}"}) for n in range(3)),
+    )
+
+    url, arn = stack.queue_of(FUNCTION)
+    messages = stack.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+    from devkit.stack.pump import sqs_event
+
+    response = exsalerate(sqs_event(messages, arn), lambda_context)
+
+    assert [item["itemIdentifier"] for item in response["batchItemFailures"]] == [messages[0]["MessageId"]]
+    for message in messages[1:]:
+        stack.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    assert sorted(r["RefCode"] for r in simulator.records.values()) == ["R1", "R2"]
+    assert queue_depth(stack, FUNCTION) == 1, "the failed record stays on the queue"
+
+    retry = pump(stack, FUNCTION, exsalerate, lambda_context)
+
+    assert (retry.delivered, retry.failed) == (1, 0)
+    assert sorted(r["RefCode"] for r in simulator.records.values()) == ["R0", "R1", "R2"]
+    assert dlq_messages(stack, FUNCTION) == []
+
+
+def test_a_400_is_a_permanent_failure_parked_with_the_vendors_message(
+    stack: Any, exsalerate: Any, lambda_context: Any
+) -> None:
+    simulator = stack.simulators["exsalerate"]
+    simulator.faults.add("status", status=400, message="LeadStatus 'Active' is not a configured status.", method="PUT")
+    queue(
+        stack, FUNCTION, change("bad-1", "2026-11-20T09:00:00Z", {"key": "B1", "company": "Bad AB", "status": "active"})
+    )
+    queue(stack, FUNCTION, change("ok-1", "2026-11-20T09:00:00Z", {"key": "B2", "company": "Good AB"}))
+
+    delivery = pump(stack, FUNCTION, exsalerate, lambda_context)
+
+    assert delivery.failed == 0, "a permanent failure is not retried"
+    (parked,) = dlq_messages(stack, FUNCTION)
+    assert parked["body"]["change_id"] == "bad-1"
+    assert parked["errorType"] == "PermanentError"
+    assert "HTTP 400" in parked["reason"]
+    assert "LeadStatus 'Active' is not a configured status." in parked["reason"]
+    assert [r["RefCode"] for r in simulator.records.values()] == ["B2"]
+    assert queue_depth(stack, FUNCTION) == 0
+
+
+def test_an_invalid_message_is_parked_naming_the_field_and_costs_no_one_else(
+    stack: Any, exsalerate: Any, lambda_context: Any
+) -> None:
+    url, _ = stack.queue_of(FUNCTION)
+    bad = {
+        "change_id": "x-1",
+        "source": "batch",
+        "occurred_at": "2026-11-20T09:00:00Z",
+        "customer": {"key": "X1", "address": {"country": "Sweden"}},
+    }
+    stack.sqs.send_message(QueueUrl=url, MessageBody=json.dumps(bad), MessageGroupId="X1", MessageDeduplicationId="x-1")
+    queue(stack, FUNCTION, change("x-2", "2026-11-20T09:00:00Z", {"key": "X2", "company": "Fine AB"}))
+
+    delivery = pump(stack, FUNCTION, exsalerate, lambda_context)
+
+    assert delivery.failed == 0
+    (parked,) = dlq_messages(stack, FUNCTION)
+    assert parked["errorType"] == "InvalidMessage"
+    assert "customer.address.country" in parked["reason"]
+    assert [r["RefCode"] for r in stack.simulators["exsalerate"].records.values()] == ["X2"]
+
+
+def test_refused_credentials_are_refreshed_once_then_parked(stack: Any, exsalerate: Any, lambda_context: Any) -> None:
+    stack.simulators["exsalerate"].password = "rotated-at-the-vendor"
+    queue(stack, FUNCTION, change("auth-1", "2026-11-20T09:00:00Z", {"key": "A1", "company": "Auth AB"}))
+
+    pump(stack, FUNCTION, exsalerate, lambda_context)
+
+    (parked,) = dlq_messages(stack, FUNCTION)
+    assert parked["errorType"] == "AuthError"
+    assert "Authorization has been denied" in parked["reason"]
+    assert len(stack.simulators["exsalerate"].calls_to("/api/Customer")) == 3  # lookup, PUT, PUT after refresh
+
+
+def test_logs_carry_the_change_id_and_no_personal_data(
+    stack: Any, webhook: Any, exsalerate: Any, lambda_context: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    webhook(shopify_event(shopify_customer(), "wh-log", SECRET))
+    pump(stack, FUNCTION, exsalerate, lambda_context)
+
+    output = capsys.readouterr().out
+    entries = [json.loads(line) for line in output.splitlines() if line.startswith("{") and '"level"' in line]
+    assert any(e.get("message") == "change applied" and e.get("correlation_id") == "wh-log" for e in entries)
+    for personal in ("ada@example.com", "Lovelace", "+46701234567", "Drottninggatan", "Acme AB", SECRET, "sync-pass"):
+        assert personal not in output

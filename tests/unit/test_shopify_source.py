@@ -1,0 +1,110 @@
+import json
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from custsync.sources import BadPayload, SignatureInvalid
+from custsync.sources.shopify import SOURCE, sign
+
+SECRET = "shpss_unit_test_secret"
+
+
+def payload(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": 7001,
+        "email": "ada@example.com",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "phone": "+46701234567",
+        "state": "enabled",
+        "note": "Prefers email",
+        "tags": "vip",
+        "updated_at": "2026-11-20T10:00:00+01:00",
+        "default_address": {
+            "company": "Acme AB",
+            "address1": "Drottninggatan 1",
+            "city": "Stockholm",
+            "province": "Stockholm",
+            "zip": "111 51",
+            "country_code": "SE",
+        },
+    }
+    body.update(overrides)
+    return body
+
+
+def headers(body: bytes, **overrides: str) -> dict[str, str]:
+    values = {
+        "X-Shopify-Topic": "customers/update",
+        "X-Shopify-Hmac-Sha256": sign(body, SECRET),
+        "X-Shopify-Webhook-Id": "wh-1",
+    }
+    values.update(overrides)
+    return values
+
+
+def test_a_body_signed_with_the_secret_verifies_whatever_the_header_case() -> None:
+    body = json.dumps(payload()).encode()
+    lower = {k.lower(): v for k, v in headers(body).items()}
+    SOURCE.verify(lower, body, SECRET)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda b, h: (b + b" ", h), "does not match"),
+        (lambda b, h: (b, {**h, "X-Shopify-Hmac-Sha256": sign(b, "another-secret")}), "does not match"),
+        (lambda b, h: (b, {k: v for k, v in h.items() if k != "X-Shopify-Hmac-Sha256"}), "missing"),
+    ],
+)
+def test_a_tampered_or_unsigned_body_is_refused(mutate: Any, message: str) -> None:
+    body = json.dumps(payload()).encode()
+    body, sent = mutate(body, headers(body))
+    with pytest.raises(SignatureInvalid, match=message):
+        SOURCE.verify(sent, body, SECRET)
+
+
+def test_a_customers_update_maps_to_the_canonical_change() -> None:
+    body = json.dumps(payload()).encode()
+    change = SOURCE.normalise(headers(body), payload())
+
+    assert change.change_id == "wh-1"
+    assert change.source == "shopify"
+    assert change.occurred_at.isoformat() == "2026-11-20T10:00:00+01:00"
+    customer = change.customer
+    assert (customer.key, customer.first_name, customer.last_name, customer.company) == (
+        "7001",
+        "Ada",
+        "Lovelace",
+        "Acme AB",
+    )
+    assert customer.email == "ada@example.com"
+    assert customer.status is not None and customer.status.value == "active"
+    assert customer.address is not None and customer.address.country == "SE"
+    assert customer.phones is not None and customer.phones.main == "+46701234567"
+    assert customer.attributes == {"tags": "vip"}
+
+
+def test_fields_shopify_left_out_stay_not_sent() -> None:
+    sparse = {"id": 7001, "updated_at": "2026-11-20T10:00:00Z", "email": "ada@example.com"}
+    change = SOURCE.normalise(headers(b"{}"), sparse)
+    assert change.customer.model_fields_set == {"key", "email"}
+
+
+def test_missing_webhook_id_is_a_bad_payload_naming_the_header() -> None:
+    body = json.dumps(payload()).encode()
+    sent = {k: v for k, v in headers(body).items() if k != "X-Shopify-Webhook-Id"}
+    with pytest.raises(BadPayload, match="X-Shopify-Webhook-Id"):
+        SOURCE.normalise(sent, payload())
+
+
+def test_an_unhandled_topic_is_named() -> None:
+    with pytest.raises(BadPayload, match="orders/create"):
+        SOURCE.normalise(headers(b"", **{"X-Shopify-Topic": "orders/create"}), payload())
+
+
+def test_an_invalid_country_names_the_field() -> None:
+    bad = payload(default_address={"country_code": "Sweden"})
+    with pytest.raises(ValidationError, match=r"customer\.address\.country"):
+        SOURCE.normalise(headers(b""), bad)
