@@ -61,7 +61,11 @@ def mapping_benchmark() -> Row:
     customer = Customer.model_validate(CUSTOMER)
     context = SyncContext(ids={"id": "1"})
     samples = timed(lambda: connector.to_request(customer, context), 5000)
-    return ("Exsalerate mapping (to_request), per change", f"{statistics.median(samples) * 1e6:.1f} µs median", "5000 runs")
+    return (
+        "Exsalerate mapping (to_request), per change",
+        f"{statistics.median(samples) * 1e6:.1f} µs median",
+        "5000 runs",
+    )
 
 
 @contextmanager
@@ -96,9 +100,21 @@ def emulator_benchmarks(count: int) -> list[Row]:
         started = time.perf_counter()
         stack.emulator(function)
         stack.invoke(function, {"Records": []})
-        rows.append(("Cold start under the emulator (process start + init + first invoke)", f"{time.perf_counter() - started:.2f} s", "1 run"))
+        rows.append(
+            (
+                "Cold start under the emulator (process start + init + first invoke)",
+                f"{time.perf_counter() - started:.2f} s",
+                "1 run",
+            )
+        )
         warm = timed(lambda: stack.invoke(function, {"Records": []}), 50)
-        rows.append(("Warm invoke, empty batch, emulator round trip", f"{statistics.median(warm) * 1000:.1f} ms median", "50 runs"))
+        rows.append(
+            (
+                "Warm invoke, empty batch, emulator round trip",
+                f"{statistics.median(warm) * 1000:.1f} ms median",
+                "50 runs",
+            )
+        )
 
         url, arn = stack.queue_of(function)
         fanout = FanOut({"exsalerate": url}, stack.sqs)
@@ -125,7 +141,9 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     rows = [mapping_benchmark(), *emulator_benchmarks(args.changes)]
-    table = "\n".join(["| benchmark | result | sample |", "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows)])
+    table = "\n".join(
+        ["| benchmark | result | sample |", "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows)]
+    )
     print(table)
     if args.write:
         machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import boto3
+import httpx
 from moto.server import ThreadedMotoServer
 
 from devkit.simulators import from_secret
@@ -95,6 +96,8 @@ class LocalStack:
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self._moto.start()
         self.endpoint_url = f"http://127.0.0.1:{port}"
+        # moto keeps its state per process, not per server: a new stack starts empty.
+        httpx.post(f"{self.endpoint_url}/moto-api/reset", timeout=10).raise_for_status()
         for name, value in {**LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL": self.endpoint_url}.items():
             self._saved_env.setdefault(name, os.environ.get(name))
             os.environ[name] = value

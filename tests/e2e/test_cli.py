@@ -43,7 +43,10 @@ def test_the_webhook_sample_is_accepted_under_the_emulator(secrets_file: Path) -
     response = invoke("WebhookFunction", "events/webhook/01-shopify-customers-update.json", secrets_file)
 
     assert response["statusCode"] == 202
-    assert json.loads(response["body"]) == {"changeId": "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043", "vendors": ["exsalerate"]}
+    assert json.loads(response["body"]) == {
+        "changeId": "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+        "vendors": ["exsalerate"],
+    }
 
 
 def test_the_sqs_sample_batch_applies_every_record(secrets_file: Path) -> None:
@@ -93,6 +96,6 @@ def test_the_demo_runs_the_whole_flow(secrets_file: Path) -> None:
     assert (sent, applied, skipped, failed) == (3, 2, 1, 0)
     log_dir = Path(output.rsplit("Function logs: ", 1)[1].strip())
     logs = "\n".join(p.read_text() for p in log_dir.glob("*.log"))
-    assert '"message":"change applied"' in logs.replace(" ", "")
+    assert '"message":"change applied"' in logs
     for personal in ("ada@example.com", "Lovelace", "+46701234567", "Drottninggatan", "local-shopify-client-secret"):
         assert personal not in logs

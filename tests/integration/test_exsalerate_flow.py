@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -219,17 +222,34 @@ def test_refused_credentials_are_refreshed_once_then_parked(stack: Any, exsalera
     (parked,) = dlq_messages(stack, FUNCTION)
     assert parked["errorType"] == "AuthError"
     assert "Authorization has been denied" in parked["reason"]
-    assert len(stack.simulators["exsalerate"].calls_to("/api/Customer")) == 3  # lookup, PUT, PUT after refresh
+    calls = stack.simulators["exsalerate"].calls_to("/api/Customer")
+    assert [c.method for c in calls] == ["GET", "GET"], "one try, one try after re-reading the secret"
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[io.StringIO]:
+    """What the Powertools logger writes (JSON lines), as CloudWatch would receive it."""
+    from custsync.observability import logger
+
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    stream = io.StringIO()
+    original = handler.setStream(stream)
+    yield stream
+    handler.setStream(original)
 
 
 def test_logs_carry_the_change_id_and_no_personal_data(
-    stack: Any, webhook: Any, exsalerate: Any, lambda_context: Any, capsys: pytest.CaptureFixture[str]
+    stack: Any, webhook: Any, exsalerate: Any, lambda_context: Any, captured_logs: io.StringIO
 ) -> None:
+    stack.simulators["exsalerate"].faults.add("status", status=400, message="ada@example.com is taken", method="PUT")
     webhook(shopify_event(shopify_customer(), "wh-log", SECRET))
+    webhook(shopify_event(shopify_customer(7002, email="grace@example.com"), "wh-log-2", SECRET))
     pump(stack, FUNCTION, exsalerate, lambda_context)
 
-    output = capsys.readouterr().out
+    output = captured_logs.getvalue()
     entries = [json.loads(line) for line in output.splitlines() if line.startswith("{") and '"level"' in line]
-    assert any(e.get("message") == "change applied" and e.get("correlation_id") == "wh-log" for e in entries)
+    assert any(e["message"] == "change parked in the DLQ" and e.get("correlation_id") == "wh-log" for e in entries)
+    assert any(e["message"] == "change applied" and e.get("correlation_id") == "wh-log-2" for e in entries)
     for personal in ("ada@example.com", "Lovelace", "+46701234567", "Drottninggatan", "Acme AB", SECRET, "sync-pass"):
         assert personal not in output

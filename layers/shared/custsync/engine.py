@@ -83,7 +83,19 @@ class SyncEngine:
         return Plan(change, customer, context, request, pending, state)
 
     def apply(self, change: CustomerChange) -> Outcome:
-        """Apply ``change``: skip it, or send it and record it. Raises ``SyncError`` on failure."""
+        """Apply ``change``: skip it, or send it and record it. Raises ``SyncError`` on failure.
+
+        Refused credentials (on the look-up or the call) are refreshed once and the change
+        is tried again; a second refusal is permanent.
+        """
+        try:
+            return self._apply_once(change)
+        except AuthError:
+            logger.warning("vendor refused the credentials; refreshing them once")
+            self.connector.refresh_credentials()
+            return self._apply_once(change)
+
+    def _apply_once(self, change: CustomerChange) -> Outcome:
         plan = self.plan(change)
         if isinstance(plan, Outcome):
             return plan
@@ -134,12 +146,7 @@ class SyncEngine:
     def _send(self, plan: Plan) -> SendResult:
         started = time.perf_counter()
         try:
-            try:
-                return self.connector.send(plan.pending, plan.context)
-            except AuthError:
-                logger.warning("vendor refused the credentials; refreshing them once")
-                self.connector.refresh_credentials()
-                return self.connector.send(plan.pending, plan.context)
+            return self.connector.send(plan.pending, plan.context)
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
             metrics.add_metric(name="VendorLatency", unit="Milliseconds", value=elapsed_ms)

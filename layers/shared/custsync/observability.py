@@ -36,6 +36,8 @@ PII_KEYS = frozenset(
         "secret",
     }
 )
+# One JSONPath union: a path per key would warn for every key a payload lacks.
+_PII_PATH = "$..[" + ",".join(f"'{key}'" for key in sorted(PII_KEYS)) + "]"
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 
@@ -47,6 +49,5 @@ def redact_text(text: str) -> str:
 
 def redact_payload(payload: dict[str, Any]) -> dict[str, Any]:
     """Erase every PII key at any depth, using Powertools data masking."""
-    fields = [f"$..{key}" for key in PII_KEYS]
-    erased: dict[str, Any] = _masker.erase(payload, fields=fields)
+    erased: dict[str, Any] = _masker.erase(payload, fields=[_PII_PATH])
     return erased

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ from custsync.connector import Connector
 from custsync.engine import Outcome, SyncEngine
 from custsync.errors import AuthError, PermanentError, RetryableError, SyncError
 from custsync.model import Customer, CustomerChange, utc_now
-from custsync.observability import logger, metrics, tracer
+from custsync.observability import logger, metrics, redact_payload, tracer
 from custsync.secrets import get_vendor_secret
 from custsync.state import StateStore
 from custsync.validation import describe_validation_error
@@ -114,7 +115,10 @@ class VendorRuntime:
             },
         )
         metrics.add_metric(name="ChangesParked", unit="Count", value=1)
-        logger.error("change parked in the DLQ", extra={"reason": reason, "error_type": error_type})
+        logger.error(
+            "change parked in the DLQ",
+            extra={"reason": reason, "error_type": error_type, "parked_message": _loggable(record.body)},
+        )
 
     def back_off(self, record: SQSRecord, attempts: int, retry_after: float | None) -> None:
         delay = retry_after if retry_after is not None else self.settings.backoff_base_seconds * 2 ** (attempts - 1)
@@ -183,6 +187,15 @@ class VendorRuntime:
             return _json(400, {"error": describe_validation_error(exc)})
         except ValueError:
             return _json(400, {"error": "X-Occurred-At: must be an ISO-8601 timestamp with a zone"})
+
+
+def _loggable(body: str) -> Any:
+    """The message as far as it can be logged: JSON with every personal field erased, else its size."""
+    try:
+        parsed = json.loads(body)
+    except json.JSONDecodeError:
+        return {"unparseable_bytes": len(body)}
+    return redact_payload(parsed) if isinstance(parsed, dict) else {"json_type": type(parsed).__name__}
 
 
 def _api_status(exc: SyncError) -> tuple[int, dict[str, Any]]:
