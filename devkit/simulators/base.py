@@ -219,12 +219,12 @@ def _json(data: Any, status: int = 200) -> Response:
 
 
 def _reset_connection(request: Request) -> None:
-    """Close the client's socket with a TCP RST, as a dropped connection looks."""
+    """Drop the client's connection without an answer, as a reset or a crashed server looks."""
     sock: socket.socket | None = request.environ.get("werkzeug.socket")
     if sock is None:
         return
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    sock.close()
+    sock.shutdown(socket.SHUT_RDWR)
 
 
 class _QuietRequestHandler(WSGIRequestHandler):

@@ -48,6 +48,10 @@ class BadBody(Exception):
         self.model_state = model_state
 
 
+class UnsupportedMediaType(Exception):
+    """ASP.NET Web API answers 415 when no formatter reads the body's media type."""
+
+
 class ExsalerateSimulator(Simulator):
     name = "exsalerate"
 
@@ -70,26 +74,17 @@ class ExsalerateSimulator(Simulator):
 
     # -- endpoints ---------------------------------------------------------------------------
     def put_customer(self, request: Request) -> Response:
-        denied = self._check_auth(request)
-        if denied is not None:
-            return denied
-        try:
-            model = self._validated(_parse_body(request))
-        except BadBody as exc:
-            return _invalid(exc.model_state)
-        customer_id = model.get("CustomerId") or self._new_id()
-        model["CustomerId"] = customer_id
-        self.records[str(customer_id)] = model
+        model = self._accepted_model(request)
+        if isinstance(model, Response):
+            return model
+        model["CustomerId"] = model.get("CustomerId") or self._new_id()
+        self.records[str(model["CustomerId"])] = model
         return Response(json.dumps(model), status=200, mimetype="application/json")
 
     def post_customer(self, request: Request) -> Response:
-        denied = self._check_auth(request)
-        if denied is not None:
-            return denied
-        try:
-            model = self._validated(_parse_body(request))
-        except BadBody as exc:
-            return _invalid(exc.model_state)
+        model = self._accepted_model(request)
+        if isinstance(model, Response):
+            return model
         model["CustomerId"] = self._new_id()
         self.records[str(model["CustomerId"])] = model
         return Response(json.dumps(model["CustomerId"]), status=201, mimetype="application/json")
@@ -108,6 +103,20 @@ class ExsalerateSimulator(Simulator):
         return self.error_response(404, f"No customer with refCode '{ref_code}'.")
 
     # -- rules -------------------------------------------------------------------------------
+    def _accepted_model(self, request: Request) -> dict[str, Any] | Response:
+        """The full-replace model a PUT or POST carries, or the vendor's refusal."""
+        denied = self._check_auth(request)
+        if denied is not None:
+            return denied
+        try:
+            return self._validated(_parse_body(request))
+        except BadBody as exc:
+            return _invalid(exc.model_state)
+        except UnsupportedMediaType as exc:
+            media_type = exc.args[0]
+            message = f"The request entity's media type '{media_type}' is not supported for this resource."
+            return self.error_response(415, message)
+
     def _check_auth(self, request: Request) -> Response | None:
         header = request.headers.get("Authorization", "")
         expected = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
@@ -169,7 +178,7 @@ def _parse_body(request: Request) -> dict[str, Any]:
         return _parse_xml(raw)
     if content_type == FORM_TYPE:
         return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
-    raise BadBody({"model": [f"The request entity's media type '{content_type}' is not supported for this resource."]})
+    raise UnsupportedMediaType(content_type)
 
 
 def _parse_xml(raw: bytes) -> dict[str, Any]:

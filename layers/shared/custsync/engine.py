@@ -123,7 +123,10 @@ class SyncEngine:
             self.store.release(token, change.customer.key)
             raise
         ids = {**plan.context.ids, **result.ids}
-        hashes = {**(plan.state.call_hashes if plan.state else {}), **plan.request.fingerprints()}
+        # Fingerprint the request as it maps now that the vendor's ids are known, so the
+        # same change next time (which will carry those ids) is recognised as a no-op.
+        sent_as = plan.request if ids == plan.context.ids else self._remap(plan, ids)
+        hashes = {**(plan.state.call_hashes if plan.state else {}), **sent_as.fingerprints()}
         try:
             self.store.commit(token, change, plan.customer, hashes, ids)
         except Busy as exc:
@@ -134,6 +137,10 @@ class SyncEngine:
         return Outcome(
             "applied", change.change_id, change.customer.key, operations=operations, response=result.response
         )
+
+    def _remap(self, plan: Plan, ids: dict[str, str]) -> VendorRequest:
+        context = SyncContext(ids=ids, previous=plan.context.previous, vendor_record=plan.context.vendor_record)
+        return self.connector.to_request(plan.customer, context)
 
     def _claim(self, change: CustomerChange) -> str | Outcome:
         try:

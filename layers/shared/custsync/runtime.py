@@ -175,10 +175,10 @@ class VendorRuntime:
             return _json(400, {"error": "body: must be a JSON object (a canonical Customer)"})
         if body.setdefault("key", key) != key:
             return _json(400, {"error": "key: the body's key does not match the path's"})
-        occurred_header = event.get_header_value("X-Occurred-At")
+        occurred_header = event.headers.get("X-Occurred-At")
         try:
             return CustomerChange(
-                change_id=event.get_header_value("Idempotency-Key") or event.request_context.request_id,
+                change_id=event.headers.get("Idempotency-Key") or event.request_context.request_id,
                 source="api",
                 occurred_at=datetime.fromisoformat(occurred_header) if occurred_header else utc_now(),
                 customer=Customer.model_validate(body),

@@ -1,0 +1,90 @@
+"""The SOAP client every SOAP vendor uses: zeep on httpx, WSDLs only from disk.
+
+The WSDL ships in the function folder and is parsed once per container
+(``load_wsdl`` is cached; ``wsdl_loads`` counts real parses). Calls go through
+httpx with the REST client's timeouts, and failures become the runtime's error
+types: a SOAP Fault by its faultcode (``Client`` -> ``PermanentError``,
+``Server`` -> ``RetryableError``, carrying the faultstring), an HTTP failure by
+its status as for REST, a network failure as retryable.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import zeep
+from zeep.exceptions import Fault, TransportError
+from zeep.exceptions import ValidationError as ZeepValidationError
+from zeep.proxy import ServiceProxy
+from zeep.transports import Transport
+
+from custsync.errors import ConfigurationError, PermanentError, RetryableError, SyncError
+from custsync.observability import redact_text
+from custsync.transport.rest import RETRYABLE_STATUS, error_for_exception
+
+
+class HttpxTransport(Transport):
+    """zeep's transport over httpx. It never fetches a WSDL or schema over the network."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(cache=None, timeout=timeout, operation_timeout=timeout)
+        self.http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
+
+    def post(self, address: str, message: bytes, headers: dict[str, str]) -> httpx.Response:
+        return self.http.post(address, content=message, headers=headers)
+
+    def load(self, url: str) -> bytes:
+        if urlsplit(url).scheme in ("http", "https"):
+            raise ConfigurationError(f"refusing to fetch {url}: WSDLs and schemas ship with the function")
+        content: bytes = super().load(url)
+        return content
+
+
+@functools.cache
+def load_wsdl(path: Path, timeout: float) -> zeep.Client:
+    """Parse ``path`` once per container (per timeout setting)."""
+    return zeep.Client(str(path), transport=HttpxTransport(timeout))
+
+
+def wsdl_loads() -> int:
+    """How many times a WSDL was actually parsed in this process."""
+    return load_wsdl.cache_info().misses
+
+
+def fault_error(vendor: str, fault: Fault) -> SyncError:
+    """A SOAP 1.1 Fault: the caller's fault is permanent, the server's worth a retry."""
+    code = str(fault.code or "")
+    reason = f"{vendor} SOAP fault {code.rsplit('}', 1)[-1]}: {redact_text(str(fault.message or ''))}"
+    if code.endswith("Server") or code.endswith("Receiver"):
+        return RetryableError(reason, vendor=vendor, status=500)
+    return PermanentError(reason, vendor=vendor, status=500)
+
+
+class SoapClient:
+    """One vendor's SOAP service at the address from its secret."""
+
+    def __init__(self, vendor: str, wsdl: Path, binding: str, address: str, *, timeout: float = 10.0) -> None:
+        self.vendor = vendor
+        self.client = load_wsdl(wsdl, timeout)
+        self.service: ServiceProxy = self.client.create_service(binding, address)
+
+    def call(self, operation: str, *, soap_headers: list[Any] | None = None, **body: Any) -> Any:
+        """Call ``operation``; return zeep's parsed result or raise the classified error."""
+        try:
+            return self.service[operation](**body, _soapheaders=soap_headers)
+        except Fault as fault:
+            raise fault_error(self.vendor, fault) from fault
+        except TransportError as exc:
+            status = int(exc.status_code or 0)
+            reason = f"{self.vendor} answered HTTP {status}: {redact_text(str(exc.message))[:300]}"
+            if status in RETRYABLE_STATUS or status >= 500:
+                raise RetryableError(reason, vendor=self.vendor, status=status) from exc
+            raise PermanentError(reason, vendor=self.vendor, status=status) from exc
+        except ZeepValidationError as exc:
+            raise PermanentError(f"{self.vendor} request does not fit the WSDL: {exc}", vendor=self.vendor) from exc
+        except httpx.HTTPError as exc:
+            raise error_for_exception(self.vendor, exc) from exc
