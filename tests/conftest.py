@@ -51,8 +51,12 @@ def forget_secrets() -> None:
 
 
 @pytest.fixture
-def secrets() -> dict[str, Any]:
-    return vendor_secrets()
+def secrets(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The stack's secrets; parametrize indirectly with {secret name: {key: value}} to change some."""
+    values = vendor_secrets()
+    for name, overrides in getattr(request, "param", {}).items():
+        values[name] = {**values.get(name, {}), **overrides}
+    return values
 
 
 @pytest.fixture

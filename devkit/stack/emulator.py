@@ -61,6 +61,7 @@ class Emulator:
         self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        self._http = httpx.Client()  # one client: building one per invoke costs ~40 ms (its SSL context)
 
     @property
     def url(self) -> str:
@@ -91,7 +92,7 @@ class Emulator:
         return self
 
     def invoke(self, event: dict[str, Any], timeout: float | None = None) -> Any:
-        response = httpx.post(self.url, json=event, timeout=timeout or self.function.timeout + 30)
+        response = self._http.post(self.url, json=event, timeout=timeout or self.function.timeout + 30)
         response.raise_for_status()
         return response.json()
 
@@ -107,6 +108,7 @@ class Emulator:
         if self._log is not None:
             self._log.close()
             self._log = None
+        self._http.close()
 
     def _wait_until_listening(self, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout

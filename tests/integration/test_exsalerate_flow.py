@@ -253,3 +253,37 @@ def test_logs_carry_the_change_id_and_no_personal_data(
     assert any(e["message"] == "change applied" and e.get("correlation_id") == "wh-log-2" for e in entries)
     for personal in ("ada@example.com", "Lovelace", "+46701234567", "Drottninggatan", "Acme AB", SECRET, "sync-pass"):
         assert personal not in output
+
+
+@pytest.mark.parametrize(
+    ("secrets", "content_type"),
+    [
+        ({"customer-sync/local/exsalerate": {"format": "xml"}}, "application/xml"),
+        ({"customer-sync/local/exsalerate": {"format": "form"}}, "application/x-www-form-urlencoded"),
+    ],
+    indirect=["secrets"],
+    ids=["xml", "form"],
+)
+def test_xml_and_form_wire_formats_land_the_same_record(
+    stack: Any, exsalerate: Any, lambda_context: Any, content_type: str
+) -> None:
+    full = {
+        "key": "W1",
+        "company": "Wire AB",
+        "email": "wire@example.com",
+        "notes": "a & b < c",
+        "phones": {"main": "+461"},
+    }
+    queue(stack, FUNCTION, change("w-1", "2026-11-20T09:00:00Z", full))
+
+    pump(stack, FUNCTION, exsalerate, lambda_context)
+
+    (call,) = puts(stack)
+    assert call.headers["Content-Type"] == content_type
+    record = only_record(stack)
+    assert (record["CustomerName"], record["CompanyEmail"], record["Notes"]) == (
+        "Wire AB",
+        "wire@example.com",
+        "a & b < c",
+    )
+    assert (record["CompanyPhone"], record["RefCode"], record["SiteOwnerId"]) == ("+461", "W1", 1)
