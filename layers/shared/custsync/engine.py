@@ -8,8 +8,9 @@ both go through here, so the rules hold the same way for both.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from custsync.connector import Connector, SendResult, SyncContext, VendorRequest
 from custsync.errors import AuthError, RetryableError, SyncError
@@ -18,6 +19,7 @@ from custsync.observability import logger, metrics
 from custsync.state import Busy, StateStore, Superseded, SyncState
 
 OutcomeStatus = Literal["applied", "skipped"]
+ResultT = TypeVar("ResultT")
 
 
 @dataclass
@@ -67,9 +69,10 @@ class SyncEngine:
         self.store = store
         self.vendor = connector.name
 
-    def plan(self, change: CustomerChange) -> Plan | Outcome:
+    def plan(self, change: CustomerChange, state: SyncState | Literal["load"] | None = "load") -> Plan | Outcome:
         """What applying ``change`` would send, or the ``Outcome`` of skipping it."""
-        state = self.store.load(change.customer.key)
+        if state == "load":
+            state = self.store.load(change.customer.key)
         if state is not None:
             reason = state.skip_reason(change)
             if reason:
@@ -99,29 +102,105 @@ class SyncEngine:
         plan = self.plan(change)
         if isinstance(plan, Outcome):
             return plan
-        return self.execute(plan)
-
-    def execute(self, plan: Plan, sent: SendResult | SyncError | None = None) -> Outcome:
-        """Claim, send (unless ``sent`` is the result of a batch call already made), commit."""
-        change = plan.change
-        if not plan.pending.calls:
-            try:
-                self.store.record_unchanged(change, plan.customer, plan.context.ids)
-            except Superseded as exc:
-                return self._skipped(change, str(exc))
-            except Busy as exc:
-                raise RetryableError(str(exc), vendor=self.vendor) from exc
-            return self._skipped(change, "no-op: the vendor already has exactly this")
-        token = self._claim(change)
+        token = self.claim(plan)
         if isinstance(token, Outcome):
             return token
         try:
-            result = sent if sent is not None else self._send(plan)
-            if isinstance(result, SyncError):
-                raise result
+            result = self._timed(lambda: self.connector.send(plan.pending, plan.context))
         except Exception:
             self.store.release(token, change.customer.key)
             raise
+        return self.finish(plan, token, result)
+
+    def apply_batch(self, changes: Sequence[CustomerChange]) -> dict[str, Outcome | SyncError]:
+        """Apply a batch with one ``send_many`` (vendors that take arrays). Keyed by change id.
+
+        Several changes of one customer are coalesced into its latest (merged in order), so
+        the customer is sent once; every change of that customer shares the result.
+        """
+        results: dict[str, Outcome | SyncError] = {}
+        claimed: list[tuple[list[CustomerChange], Plan, str]] = []
+        for group in _by_customer(changes).values():
+            try:
+                ready = self._plan_group(group, results)
+                if ready is None:
+                    continue
+                token = self.claim(ready)
+            except SyncError as exc:
+                results.update(dict.fromkeys((c.change_id for c in group), exc))
+                continue
+            if isinstance(token, Outcome):
+                results.update(dict.fromkeys((c.change_id for c in group), token))
+            else:
+                claimed.append((group, ready, token))
+        sent = self._send_many([plan for _, plan, _ in claimed])
+        for (group, plan, token), result in zip(claimed, sent, strict=True):
+            outcome: Outcome | SyncError
+            if isinstance(result, SyncError):
+                self.store.release(token, plan.change.customer.key)
+                outcome = result
+            else:
+                try:
+                    outcome = self.finish(plan, token, result)
+                except SyncError as exc:
+                    outcome = exc
+            results.update(dict.fromkeys((c.change_id for c in group), outcome))
+        return results
+
+    def _plan_group(self, group: list[CustomerChange], results: dict[str, Outcome | SyncError]) -> Plan | None:
+        """Drop the group's superseded changes (recording why), coalesce the rest, plan it."""
+        state = self.store.load(group[0].customer.key)
+        fresh = []
+        for change in group:
+            reason = state.skip_reason(change) if state else None
+            if reason:
+                results[change.change_id] = self._skipped(change, reason)
+            else:
+                fresh.append(change)
+        if not fresh:
+            return None
+        plan = self.plan(coalesce(fresh), state)
+        if isinstance(plan, Outcome):
+            results.update(dict.fromkeys((c.change_id for c in fresh), plan))
+            return None
+        return plan
+
+    def _send_many(self, plans: list[Plan]) -> list[SendResult | SyncError]:
+        results = self._send_batch(plans)
+        refused = [i for i, result in enumerate(results) if isinstance(result, AuthError)]
+        if refused:
+            logger.warning("vendor refused the credentials; refreshing them once")
+            self.connector.refresh_credentials()
+            retried = self._send_batch([plans[i] for i in refused])
+            for index, result in zip(refused, retried, strict=True):
+                results[index] = result
+        return results
+
+    def _send_batch(self, plans: list[Plan]) -> list[SendResult | SyncError]:
+        """``send_many``; a failure of the call as a whole is every customer's result."""
+        if not plans:
+            return []
+        try:
+            return self._timed(lambda: self.connector.send_many([(p.pending, p.context) for p in plans]))
+        except SyncError as exc:
+            return [exc] * len(plans)
+
+    def claim(self, plan: Plan) -> str | Outcome:
+        """Take the customer's lease before calling the vendor; an ``Outcome`` when nothing is to be sent."""
+        change = plan.change
+        try:
+            if not plan.pending.calls:
+                self.store.record_unchanged(change, plan.customer, plan.context.ids)
+                return self._skipped(change, "no-op: the vendor already has exactly this")
+            return self.store.claim(change)
+        except Superseded as exc:
+            return self._skipped(change, str(exc))
+        except Busy as exc:
+            raise RetryableError(str(exc), vendor=self.vendor) from exc
+
+    def finish(self, plan: Plan, token: str, result: SendResult) -> Outcome:
+        """Record a sent change under its lease."""
+        change = plan.change
         ids = {**plan.context.ids, **result.ids}
         # Fingerprint the request as it maps now that the vendor's ids are known, so the
         # same change next time (which will carry those ids) is recognised as a no-op.
@@ -142,18 +221,10 @@ class SyncEngine:
         context = SyncContext(ids=ids, previous=plan.context.previous, vendor_record=plan.context.vendor_record)
         return self.connector.to_request(plan.customer, context)
 
-    def _claim(self, change: CustomerChange) -> str | Outcome:
-        try:
-            return self.store.claim(change)
-        except Superseded as exc:
-            return self._skipped(change, str(exc))
-        except Busy as exc:
-            raise RetryableError(str(exc), vendor=self.vendor) from exc
-
-    def _send(self, plan: Plan) -> SendResult:
+    def _timed(self, call: Callable[[], ResultT]) -> ResultT:
         started = time.perf_counter()
         try:
-            return self.connector.send(plan.pending, plan.context)
+            return call()
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
             metrics.add_metric(name="VendorLatency", unit="Milliseconds", value=elapsed_ms)
@@ -162,3 +233,20 @@ class SyncEngine:
         metrics.add_metric(name="ChangesSkipped", unit="Count", value=1)
         logger.info("change skipped", extra={"outcome": "skipped", "reason": reason})
         return Outcome("skipped", change.change_id, change.customer.key, reason=reason)
+
+
+def _by_customer(changes: Sequence[CustomerChange]) -> dict[str, list[CustomerChange]]:
+    groups: dict[str, list[CustomerChange]] = {}
+    for change in changes:
+        groups.setdefault(change.customer.key, []).append(change)
+    return groups
+
+
+def coalesce(changes: Sequence[CustomerChange]) -> CustomerChange:
+    """One change equal to applying ``changes`` in the order they occurred."""
+    ordered = sorted(changes, key=lambda change: change.occurred_at)
+    customer = ordered[0].customer
+    for change in ordered[1:]:
+        customer = change.customer.merged_onto(customer)
+    vendor_ids = {name: value for change in ordered for name, value in change.vendor_ids.items()}
+    return ordered[-1].model_copy(update={"customer": customer, "vendor_ids": vendor_ids})

@@ -51,6 +51,7 @@ class VendorRuntime:
         self.settings = settings
         self.connector_class = connector_class
         self._queue_urls: dict[str, str] = {}
+        self._batch_results: dict[str, Outcome | SyncError] | None = None
 
     @functools.cached_property
     def engine(self) -> SyncEngine:
@@ -67,10 +68,24 @@ class VendorRuntime:
     # -- SQS ---------------------------------------------------------------------------------
     def handle_sqs(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+        self._batch_results = self._apply_batch(event) if self.engine.connector.batches else None
         response = process_partial_response(
             event=event, record_handler=self.handle_record, processor=processor, context=context
         )
         return dict(response)
+
+    def _apply_batch(self, event: dict[str, Any]) -> dict[str, Outcome | SyncError]:
+        """For vendors that take arrays: every valid change of the batch in one ``send_many``."""
+        changes = []
+        for raw in event.get("Records", []):
+            try:
+                changes.append(CustomerChange.model_validate_json(SQSRecord(raw).body))
+            except ValidationError:
+                continue  # parked with its reason when its record is handled
+        try:
+            return self.engine.apply_batch(changes)
+        except SyncError as exc:
+            return dict.fromkeys((change.change_id for change in changes), exc)
 
     def handle_record(self, record: SQSRecord) -> dict[str, Any]:
         logger.set_correlation_id(record.message_id)
@@ -82,7 +97,7 @@ class VendorRuntime:
         logger.set_correlation_id(change.change_id)
         logger.append_keys(customer_key=change.customer.key, vendor=self.settings.vendor)
         try:
-            return self.engine.apply(change).as_dict()
+            return self._outcome(change).as_dict()
         except RetryableError as exc:
             attempts = int(record.attributes.approximate_receive_count or "1")
             if attempts >= self.settings.max_attempts:
@@ -97,6 +112,15 @@ class VendorRuntime:
             return {"outcome": "parked"}
         finally:
             logger.remove_keys(["customer_key"])
+
+    def _outcome(self, change: CustomerChange) -> Outcome:
+        """The change's outcome: computed now, or taken from this invocation's batch call."""
+        if self._batch_results is None:
+            return self.engine.apply(change)
+        result = self._batch_results[change.change_id]
+        if isinstance(result, SyncError):
+            raise result
+        return result
 
     def park(self, record: SQSRecord, reason: str, error_type: str) -> None:
         """Move the record to the DLQ now, with why, instead of letting it be retried."""

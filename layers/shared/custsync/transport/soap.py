@@ -67,10 +67,15 @@ def fault_error(vendor: str, fault: Fault) -> SyncError:
 class SoapClient:
     """One vendor's SOAP service at the address from its secret."""
 
-    def __init__(self, vendor: str, wsdl: Path, binding: str, address: str, *, timeout: float = 10.0) -> None:
+    def __init__(self, vendor: str, wsdl: Path, address: str, *, timeout: float = 10.0) -> None:
         self.vendor = vendor
         self.client = load_wsdl(wsdl, timeout)
+        (binding,) = [name for name in self.client.wsdl.bindings if "Soap12" not in name]  # the SOAP 1.1 binding
         self.service: ServiceProxy = self.client.create_service(binding, address)
+
+    def element(self, qname: str, **values: Any) -> Any:
+        """An element of the WSDL's schema with ``values``: a SOAP header, for one."""
+        return self.client.get_element(qname)(**values)
 
     def call(self, operation: str, *, soap_headers: list[Any] | None = None, **body: Any) -> Any:
         """Call ``operation``; return zeep's parsed result or raise the classified error."""

@@ -1,0 +1,90 @@
+"""Centra: SOAP ``customers_Update``, an update/insert of an array of customers.
+
+An SQS batch goes to Centra as one call (several changes of one customer are
+coalesced by the runtime first). When Centra rejects the call with a client
+fault, the batch is sent again one customer a call, so only the bad customer
+fails. The caller's own id is Centra's ``id`` (Centra maps it through its ID
+conversion table), so the canonical key is used directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from custsync.connector import Connector, SendResult, SyncContext, VendorCall, VendorRequest, require
+from custsync.errors import AuthError, PermanentError, SyncError
+from custsync.model import Customer, known_value
+from custsync.transport.soap import SoapClient
+
+WSDL = Path(__file__).with_name("centra.wsdl")
+OPERATION = "customers_Update"
+FIELDS = {
+    "firstname": "first_name",
+    "lastname": "last_name",
+    "address1": "address.line1",
+    "address2": "address.line2",
+    "city": "address.city",
+    "state": "address.region",
+    "zipcode": "address.postal_code",
+    "country": "address.country",
+    "email": "email",
+    "telephone": "phones.main",
+}
+DEFAULT_STATUS = {"active": "active", "inactive": "inactive", "suspended": "inactive", "deleted": "inactive"}
+
+
+class CentraConnector(Connector):
+    name = "centra"
+    batches = True
+
+    def configure(self, secret: dict[str, Any]) -> None:
+        options = self.settings.vendor_options
+        self.store = int(secret.get("store", options.get("store", 1)))
+        self.customer_type = options.get("customer_type")
+        self.status_values = {**DEFAULT_STATUS, **options.get("status", {})}
+        self.login = {"username": str(secret.get("username", "")), "password": str(secret.get("password", ""))}
+        # The whole endpoint URL is in the secret: it differs between shop and docs hosts.
+        self.soap = SoapClient(self.name, WSDL, str(secret["base_url"]), timeout=self.settings.http_timeout_seconds)
+
+    def to_request(self, customer: Customer, context: SyncContext) -> VendorRequest:
+        record: dict[str, Any] = {"id": require(customer.key, "id", self.name), "store": self.store}
+        if self.customer_type:
+            record["type"] = str(self.customer_type)
+        if customer.status is not None:
+            record["status"] = self.status_values[customer.status.value]
+        for field, path in FIELDS.items():
+            known, value = known_value(customer, path)
+            if known:
+                record[field] = value or ""
+        return VendorRequest((VendorCall(OPERATION, record),))
+
+    def send(self, request: VendorRequest, context: SyncContext) -> SendResult:
+        (result,) = self.send_many([(request, context)])
+        if isinstance(result, SyncError):
+            raise result
+        return result
+
+    def send_many(self, batch: Sequence[tuple[VendorRequest, SyncContext]]) -> list[SendResult | SyncError]:
+        """One call for the whole batch; on a client fault, one call a customer to isolate it."""
+        records = [call.payload for request, _ in batch for call in request.calls]
+        try:
+            response = self._update(records)
+        except AuthError:
+            raise  # the runtime refreshes the login and resends; isolating would not help
+        except PermanentError:
+            if len(records) == 1:
+                raise
+            return [self._one(record) for record in records]
+        return [SendResult(response=response) for _ in records]
+
+    def _one(self, record: Any) -> SendResult | SyncError:
+        try:
+            return SendResult(response=self._update([record]))
+        except SyncError as exc:
+            return exc
+
+    def _update(self, records: list[Any]) -> Any:
+        result = self.soap.call(OPERATION, login=self.login, customers={"customer": records})
+        return {"result": result if result not in (None, "") else "OK", "customers": len(records)}

@@ -1,0 +1,144 @@
+"""Everlytic: ``UpdateCustomer`` over REST (``PUT /api/2.0/customers/{id}``) or XML-RPC, chosen by the secret.
+
+Everlytic updates by its own integer customer id: ``vendor_ids["everlytic"]``
+(remembered in the state table after the first sync). Only the properties that
+changed since the last sync are sent, and always ``name`` (the page marks it
+required). ``status``, ``deleted``, ``country`` and ``industry`` are checked
+against the page's enumerations before any call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from custsync.connector import Connector, SendResult, SyncContext, VendorCall, VendorRequest, require
+from custsync.errors import ConfigurationError, ValidationFailed
+from custsync.model import Customer, known_value
+from custsync.transport.rest import RestClient
+from custsync.transport.xmlrpc import XmlRpcClient
+
+OPERATION = "UpdateCustomer"
+INDUSTRIES = (
+    "Personal Use",
+    "Agriculture & Environmental",
+    "Automotive",
+    "Business & Consulting Services",
+    "E-commerce",
+    "Education & Training",
+    "Financial Institutions",
+    "Governmental Organisations",
+    "Hospitality, Travel & Tourism",
+    "Industry, Trade & Manufacture",
+    "Lifestyle, Arts & Entertainment",
+    "Logistic Services",
+    "Publishing & Media",
+    "Agencies & Marketing",
+    "Medical & Healthcare",
+    "Non Governmental Organisations",
+    "Property & Real Estate",
+    "Retail & Wholesale",
+    "Technology & Science",
+)
+ENUMERATIONS: dict[str, tuple[str, ...]] = {
+    "status": ("on", "off", "suspended", "deleted"),
+    "deleted": ("yes", "no"),
+    "industry": INDUSTRIES,
+}
+INTEGER_PROPERTIES = ("email_package_id", "email_quota", "sms_quota", "transactions_package_id", "transactions_quota")
+STRING_PROPERTIES = (
+    "name", "status", "email", "deleted", "address", "state_provinces", "postal_code", "telephone",
+    "website_url", "country", "industry", "unique_id",
+)  # fmt: skip
+STATUS = {"active": "on", "inactive": "off", "suspended": "suspended", "deleted": "deleted"}
+CANONICAL_PROPERTIES = {
+    "email": "email",
+    "state_provinces": "address.region",
+    "postal_code": "address.postal_code",
+    "telephone": "phones.main",
+    "website_url": "website",
+    "country": "address.country",
+}
+DEFAULT_FIELD_MAP = {"industry": "industry"}
+APIS = ("rest", "xmlrpc")
+
+
+class EverlyticConnector(Connector):
+    name = "everlytic"
+
+    def configure(self, secret: dict[str, Any]) -> None:
+        self.api = str(secret.get("api", "rest"))
+        if self.api not in APIS:
+            raise ConfigurationError(f"secret api: must be one of {', '.join(APIS)}")
+        self.field_map = {**DEFAULT_FIELD_MAP, **self.settings.field_map}
+        unknown = set(self.field_map) - set(STRING_PROPERTIES) - set(INTEGER_PROPERTIES)
+        if unknown:
+            raise ConfigurationError(f"FIELD_MAP: not Everlytic customer properties: {', '.join(sorted(unknown))}")
+        self.client = RestClient(
+            self.name,
+            secret["base_url"],
+            auth=(str(secret.get("username", "")), str(secret.get("api_key", ""))),
+            timeout=self.settings.http_timeout_seconds,
+            headers={"Accept": "application/json"},
+        )
+        self.xmlrpc = XmlRpcClient(self.client, str(secret.get("xmlrpc_url", ""))) if self.api == "xmlrpc" else None
+        if self.xmlrpc is not None and not self.xmlrpc.url:
+            raise ConfigurationError("secret xmlrpc_url: required when api is xmlrpc")
+
+    def properties(self, customer: Customer) -> dict[str, Any]:
+        """Every property the canonical customer determines, validated."""
+        props: dict[str, Any] = {"unique_id": customer.key}
+        name = customer.display_name()
+        if name:
+            props["name"] = name
+        for prop, path in CANONICAL_PROPERTIES.items():
+            known, value = known_value(customer, path)
+            if known:
+                props[prop] = value or ""
+        address_known, address = known_value(customer, "address")
+        if address_known:
+            lines = [address.line1, address.line2, address.line3] if address else []
+            props["address"] = ", ".join(line for line in lines if line)
+        if customer.status is not None:
+            props["status"] = STATUS[customer.status.value]
+            props["deleted"] = "yes" if customer.status.value == "deleted" else "no"
+        attributes = customer.attributes or {}
+        for prop, attribute in self.field_map.items():
+            if attribute in attributes:
+                props[prop] = attributes[attribute] or ""
+        self._validate(props)
+        return props
+
+    def to_request(self, customer: Customer, context: SyncContext) -> VendorRequest:
+        customer_id = require(context.ids.get("id"), "vendor_ids.everlytic", self.name)
+        if not customer_id.isdigit():
+            raise ValidationFailed(
+                "vendor_ids.everlytic", f"must be Everlytic's integer customer id, got {customer_id!r}"
+            )
+        props = self.properties(customer)
+        previous = self.properties(context.previous) if context.previous is not None else {}
+        changed = {key: value for key, value in props.items() if previous.get(key) != value}
+        changed["name"] = require(props.get("name"), "name", self.name)
+        return VendorRequest((VendorCall(OPERATION, {"id": int(customer_id), "properties": changed}),))
+
+    def send(self, request: VendorRequest, context: SyncContext) -> SendResult:
+        (call,) = request.calls
+        customer_id, props = call.payload["id"], call.payload["properties"]
+        if self.xmlrpc is not None:
+            return SendResult(response={"id": self.xmlrpc.call("UpdateCustomer", customer_id, props)})
+        response = self.client.request("PUT", f"api/2.0/customers/{customer_id}", json=props)
+        return SendResult(response=response.json())
+
+    def _validate(self, props: dict[str, Any]) -> None:
+        for prop, allowed in ENUMERATIONS.items():
+            value = props.get(prop)
+            if value not in (None, "") and value not in allowed:
+                raise ValidationFailed(prop, f"{value!r} is not one of Everlytic's values", vendor=self.name)
+        country = props.get("country")
+        if country and (len(country) != 2 or not country.isalpha()):
+            raise ValidationFailed("country", "must be a two-letter country code", vendor=self.name)
+        for prop in INTEGER_PROPERTIES:
+            if prop in props and props[prop] != "":
+                try:
+                    props[prop] = int(props[prop])
+                except (TypeError, ValueError) as exc:
+                    raise ValidationFailed(prop, f"must be an integer, got {props[prop]!r}", vendor=self.name) from exc

@@ -1,0 +1,125 @@
+"""Expandable: ``POST /api/customer-contact-update`` with an ``AUTH_TOKEN`` in the body.
+
+The token comes from ``POST /api/auth-token-get`` once per container and is
+reused for every record; a 401 gets a new token once (the runtime refreshes the
+credentials and retries the record), a second 401 is permanent.
+
+The contact is identified by ``CUSTOMER_ID`` (``vendor_ids["expandable"]``, else
+the canonical key) and ``CUST_CONTACT`` (``vendor_ids["expandable.contact"]``,
+else the code remembered from the first sync, else derived once: first initial
+and last name, upper-case, letters and digits only, at most 20 characters, e.g.
+"JHERNANDEZ"; "PRIMARY" when there is no name). A derived code is stored with
+the customer's state, so a later name change does not move the contact.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+from custsync.connector import Connector, SendResult, SyncContext, VendorCall, VendorRequest, check_lengths
+from custsync.errors import ConfigurationError, ValidationFailed
+from custsync.model import Customer, known_value
+from custsync.transport.rest import RestClient
+
+OPERATION = "POST /api/customer-contact-update"
+KEY_FIELDS = ("CUSTOMER_ID", "CUST_CONTACT")
+# Every updatable field of the documented Full Request JSON (keys and AUTH_TOKEN aside).
+CONTACT_FIELDS = (
+    "CONTACT_STATUS", "FIRST_NAME", "LAST_NAME", "INITIAL", "TITLE", "MAIL_STOP", "ADDRESS_1", "ADDRESS_2",
+    "ADDRESS_3", "CITY", "STATE", "ZIP_CODE", "COUNTRY", "PHONE_NO", "FAX_NO", "CELL_PHONE_NO", "PAGER_NO",
+    "E_MAIL", "E_MAIL_2", "WEB_ADDRESS", *(f"SOFCT_USER_{n}" for n in range(1, 17)), "NOTES", "ATTACHMENTS",
+)  # fmt: skip
+CANONICAL_FIELDS = {
+    "FIRST_NAME": "first_name",
+    "LAST_NAME": "last_name",
+    "ADDRESS_1": "address.line1",
+    "ADDRESS_2": "address.line2",
+    "ADDRESS_3": "address.line3",
+    "CITY": "address.city",
+    "STATE": "address.region",
+    "ZIP_CODE": "address.postal_code",
+    "COUNTRY": "address.country",
+    "PHONE_NO": "phones.main",
+    "FAX_NO": "phones.fax",
+    "CELL_PHONE_NO": "phones.mobile",
+    "E_MAIL": "email",
+    "WEB_ADDRESS": "website",
+    "NOTES": "notes",
+}
+DEFAULT_STATUS_CODES = {"active": "A", "inactive": "I", "suspended": "I", "deleted": "I"}
+MAX_LENGTHS = {"NOTES": 32_765}
+CONTACT_CODE_LENGTH = 20
+
+
+def error_text(response: httpx.Response) -> str:
+    """Expandable's ``{"MESSAGE", "MESSAGE_CODE"}``."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300]
+    if isinstance(body, dict) and "MESSAGE" in body:
+        return f"{body.get('MESSAGE')} (MESSAGE_CODE {body.get('MESSAGE_CODE')})"
+    return response.text[:300]
+
+
+def contact_code(customer: Customer) -> str:
+    initial = (customer.first_name or "")[:1]
+    code = re.sub(r"[^A-Z0-9]", "", f"{initial}{customer.last_name or ''}".upper())
+    return code[:CONTACT_CODE_LENGTH] or "PRIMARY"
+
+
+class ExpandableConnector(Connector):
+    name = "expandable"
+
+    def configure(self, secret: dict[str, Any]) -> None:
+        self.credentials = {
+            "DATA_SOURCE": str(secret.get("data_source", "")),
+            "USER_NAME": str(secret.get("user_name", "")),
+            "PASSWORD": str(secret.get("password", "")),
+        }
+        self.status_codes = {**DEFAULT_STATUS_CODES, **self.settings.vendor_options.get("status_codes", {})}
+        unknown = set(self.settings.field_map) - set(CONTACT_FIELDS)
+        if unknown:
+            raise ConfigurationError(f"FIELD_MAP: not Expandable contact fields: {', '.join(sorted(unknown))}")
+        self.client = RestClient(
+            self.name, secret["base_url"], timeout=self.settings.http_timeout_seconds, error_text=error_text
+        )
+        self._token: str | None = None
+
+    def token(self) -> str:
+        """The container's auth token, fetched on first use."""
+        if self._token is None:
+            response = self.client.request("POST", "api/auth-token-get", json=self.credentials)
+            self._token = str(response.json()["AUTH_TOKEN"])
+        return self._token
+
+    def to_request(self, customer: Customer, context: SyncContext) -> VendorRequest:
+        contact: dict[str, Any] = {
+            "CUSTOMER_ID": context.ids.get("id") or customer.key,
+            "CUST_CONTACT": context.ids.get("contact") or contact_code(customer),
+        }
+        for vendor_field, path in CANONICAL_FIELDS.items():
+            known, value = known_value(customer, path)
+            if known:
+                contact[vendor_field] = value or ""  # "" clears the field at Expandable
+        if customer.status is not None:
+            contact["CONTACT_STATUS"] = self.status_codes[customer.status.value]
+        attributes = customer.attributes or {}
+        for vendor_field, attribute in self.settings.field_map.items():
+            if attribute in attributes:
+                contact[vendor_field] = attributes[attribute] or ""
+        if not set(contact) - set(KEY_FIELDS):
+            raise ValidationFailed(
+                "fields", "Expandable needs at least one field to update besides the keys", vendor=self.name
+            )
+        check_lengths(contact, MAX_LENGTHS, self.name)
+        return VendorRequest((VendorCall(OPERATION, contact),))
+
+    def send(self, request: VendorRequest, context: SyncContext) -> SendResult:
+        (call,) = request.calls
+        body = {**call.payload, "AUTH_TOKEN": self.token()}
+        response = self.client.request("POST", "api/customer-contact-update", json=body)
+        return SendResult(response=response.json(), ids={"id": body["CUSTOMER_ID"], "contact": body["CUST_CONTACT"]})
