@@ -17,7 +17,7 @@ from pathlib import Path
 
 from devkit import operator
 from devkit.demo import run_demo
-from devkit.stack.local import LocalStack, load_secrets
+from devkit.stack.local import LocalStack, load_secrets, load_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,12 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "local":
         secrets = load_secrets(args.secrets or root / "local" / "secrets.json")
         event = json.loads(args.event.read_text())
-        with LocalStack(root, secrets) as stack:
+        with LocalStack(root, secrets, seed=load_seed(root)) as stack:
             response = stack.invoke(args.logical_id, event)
         print(json.dumps(response, indent=2))
         return 0
     if args.command == "demo":
-        run_demo(root, load_secrets(args.secrets or root / "local" / "secrets.json"), sys.stdout)
+        run_demo(root, load_secrets(args.secrets or root / "local" / "secrets.json"), sys.stdout, load_seed(root))
         return 0
     if args.command == "dlq":
         if args.action == "list":

@@ -40,6 +40,32 @@ def vendor_secrets() -> dict[str, Any]:
             "site_owner_id": 1,
             "assigned_to_email": "sales@example.com",
         },
+        "customer-sync/local/exigo": {
+            "base_url": "http://127.0.0.1:0",
+            "api": "rest",
+            "login_name": "sync",
+            "password": "sync-pass",
+            "company": "acme",
+        },
+        "customer-sync/local/centra": {
+            "base_url": "http://127.0.0.1:0/ams/system/service/module/soap/api",
+            "username": "demo",
+            "password": "demo",
+            "store": 1,
+        },
+        "customer-sync/local/expandable": {
+            "base_url": "http://127.0.0.1:0",
+            "data_source": "DEMO",
+            "user_name": "sync",
+            "password": "sync-pass",
+        },
+        "customer-sync/local/everlytic": {
+            "base_url": "http://127.0.0.1:0",
+            "api": "rest",
+            "xmlrpc_url": "http://127.0.0.1:0/xmlrpc",
+            "username": "sync",
+            "api_key": "sync-key",
+        },
     }
 
 
@@ -101,10 +127,20 @@ def lambda_context() -> FakeLambdaContext:
 
 
 @pytest.fixture
-def exsalerate(stack: Any, function_env: Callable[[str], dict[str, str]]) -> Any:
-    """The Exsalerate handler built in this process against the stack, as Lambda would at cold start."""
-    from custsync.runtime import build_handler
-    from exsalerate.connector import ExsalerateConnector
+def vendor_handler(stack: Any, function_env: Callable[[str], dict[str, str]]) -> Callable[[str], Any]:
+    """A vendor's handler built in this process against the stack, as Lambda would at cold start."""
+    import importlib
 
-    function_env("ExsalerateFunction")
-    return build_handler(ExsalerateConnector)
+    from custsync.runtime import build_handler
+
+    def build(vendor: str) -> Any:
+        module = importlib.import_module(f"{vendor}.connector")
+        function_env(f"{vendor.capitalize()}Function")
+        return build_handler(getattr(module, f"{vendor.capitalize()}Connector"))
+
+    return build
+
+
+@pytest.fixture
+def exsalerate(vendor_handler: Callable[[str], Any]) -> Any:
+    return vendor_handler("exsalerate")

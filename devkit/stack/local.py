@@ -46,11 +46,23 @@ def load_secrets(path: Path) -> dict[str, Any]:
     return secrets
 
 
+def load_seed(root: Path) -> dict[str, Any]:
+    """Records the simulators start with (``local/simulator-seed.json``: vendor -> record key -> record)."""
+    path = root / "local" / "simulator-seed.json"
+    seed = json.loads(path.read_text()) if path.exists() else {}
+    if not isinstance(seed, dict):
+        raise ValueError(f"{path}: must be a JSON object mapping vendors to their records")
+    return seed
+
+
 class LocalStack:
     """Brings everything up in ``__enter__`` and down in ``__exit__``."""
 
-    def __init__(self, root: Path, secrets: dict[str, Any], log_dir: Path | None = None) -> None:
+    def __init__(
+        self, root: Path, secrets: dict[str, Any], log_dir: Path | None = None, seed: dict[str, Any] | None = None
+    ) -> None:
         self.root = root
+        self.seed = seed or {}
         self.secrets = json.loads(json.dumps(secrets))  # a copy: ports may be filled in
         self.template = Template(root / "template.yaml", {"Stage": STAGE})
         self.stack_name = f"customer-sync-{STAGE}"
@@ -121,8 +133,13 @@ class LocalStack:
             server = SimulatorServer(simulator, "127.0.0.1", port).start()
             self._servers.append(server)
             self.simulators[vendor] = simulator
+            simulator.records.update(self.seed.get(vendor, {}))
             if port == 0:
-                secret["base_url"] = server.url + url.path
+                # Every URL of this secret on the same host (base_url, an XML-RPC URL...) moves with it.
+                origin = f"{url.scheme}://{url.netloc}"
+                for key, value in secret.items():
+                    if isinstance(value, str) and value.startswith(origin):
+                        secret[key] = server.url + value[len(origin) :]
 
     # -- functions -------------------------------------------------------------------------------
     def function_environment(self, logical_id: str) -> dict[str, str]:
@@ -142,6 +159,12 @@ class LocalStack:
             )
             self._emulators[logical_id] = emulator.start()
         return self._emulators[logical_id]
+
+    def restart(self, logical_id: str) -> None:
+        """Stop the function's container; the next invoke cold-starts a new one."""
+        emulator = self._emulators.pop(logical_id, None)
+        if emulator is not None:
+            emulator.stop()
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         return self.emulator(logical_id).invoke(event)

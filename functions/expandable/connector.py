@@ -10,6 +10,9 @@ else the code remembered from the first sync, else derived once: first initial
 and last name, upper-case, letters and digits only, at most 20 characters, e.g.
 "JHERNANDEZ"; "PRIMARY" when there is no name). A derived code is stored with
 the customer's state, so a later name change does not move the contact.
+
+A contact Expandable does not have yet ("Customer Contact not found.") is created
+with ``POST /api/customer-contact-create`` and the same fields: a sync is an upsert.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 import httpx
 
 from custsync.connector import Connector, SendResult, SyncContext, VendorCall, VendorRequest, check_lengths
-from custsync.errors import ConfigurationError, ValidationFailed
+from custsync.errors import ConfigurationError, PermanentError, ValidationFailed
 from custsync.model import Customer, known_value
 from custsync.transport.rest import RestClient
 
@@ -52,6 +55,7 @@ CANONICAL_FIELDS = {
 DEFAULT_STATUS_CODES = {"active": "A", "inactive": "I", "suspended": "I", "deleted": "I"}
 MAX_LENGTHS = {"NOTES": 32_765}
 CONTACT_CODE_LENGTH = 20
+CONTACT_NOT_FOUND = "Customer Contact not found."
 
 
 def error_text(response: httpx.Response) -> str:
@@ -121,5 +125,10 @@ class ExpandableConnector(Connector):
     def send(self, request: VendorRequest, context: SyncContext) -> SendResult:
         (call,) = request.calls
         body = {**call.payload, "AUTH_TOKEN": self.token()}
-        response = self.client.request("POST", "api/customer-contact-update", json=body)
+        try:
+            response = self.client.request("POST", "api/customer-contact-update", json=body)
+        except PermanentError as exc:
+            if exc.status != 400 or CONTACT_NOT_FOUND not in exc.reason:
+                raise
+            response = self.client.request("POST", "api/customer-contact-create", json=body)
         return SendResult(response=response.json(), ids={"id": body["CUSTOMER_ID"], "contact": body["CUST_CONTACT"]})

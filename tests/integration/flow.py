@@ -115,3 +115,6 @@ def queue_depth(stack: Any, function: str) -> int:
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+ALL_VENDORS = ["exsalerate", "exigo", "centra", "expandable", "everlytic"]

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from flow import api_event, queue_depth, shopify_customer, shopify_event
+from flow import ALL_VENDORS, api_event, queue_depth, shopify_customer, shopify_event
 
 from custsync.config import WebhookSettings
 from custsync.sources.shopify import sign
@@ -30,7 +30,7 @@ def post(stack: Any, function_env: Any, lambda_context: Any) -> Any:
 
 def test_a_signed_update_is_queued_for_every_vendor(post: Any, stack: Any) -> None:
     status, body = post(shopify_event(shopify_customer(), "wh-ok", SECRET))
-    assert (status, body) == (202, {"changeId": "wh-ok", "vendors": ["exsalerate"]})
+    assert (status, body) == (202, {"changeId": "wh-ok", "vendors": ALL_VENDORS})
     url, _ = stack.queue_of("ExsalerateFunction")
     (message,) = stack.sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
     assert message["Attributes"]["MessageGroupId"] == "7001"

@@ -108,3 +108,13 @@ def test_an_invalid_country_names_the_field() -> None:
     bad = payload(default_address={"country_code": "Sweden"})
     with pytest.raises(ValidationError, match=r"customer\.address\.country"):
         SOURCE.normalise(headers(b""), bad)
+
+
+def test_vendor_ids_come_from_the_customer_sync_metafields() -> None:
+    metafields = [
+        {"namespace": "customer_sync", "key": "everlytic", "value": 9001},
+        {"namespace": "customer_sync", "key": "expandable.contact", "value": "ALOVELACE"},
+        {"namespace": "loyalty", "key": "tier", "value": "gold"},
+    ]
+    change = SOURCE.normalise(headers(b""), payload(metafields=metafields))
+    assert change.vendor_ids == {"everlytic": "9001", "expandable.contact": "ALOVELACE"}

@@ -145,6 +145,12 @@ class SyncEngine:
                 except SyncError as exc:
                     outcome = exc
             results.update(dict.fromkeys((c.change_id for c in group), outcome))
+            if isinstance(outcome, Outcome):
+                for change in group:
+                    if change.change_id != plan.change.change_id:
+                        results[change.change_id] = self._skipped(
+                            change, f"coalesced into change {plan.change.change_id}"
+                        )
         return results
 
     def _plan_group(self, group: list[CustomerChange], results: dict[str, Outcome | SyncError]) -> Plan | None:

@@ -3,6 +3,11 @@
 Signed with ``X-Shopify-Hmac-Sha256``: base64 of HMAC-SHA256 over the raw body
 with the app's client secret. ``X-Shopify-Webhook-Id`` is the change id, so a
 redelivered webhook deduplicates in the vendor queues and the state table.
+
+Vendor-side ids travel as customer metafields in the ``customer_sync`` namespace
+(include it in the webhook subscription's ``metafieldNamespaces``): key
+``everlytic`` -> ``vendor_ids["everlytic"]``, ``expandable.contact`` ->
+``vendor_ids["expandable.contact"]``, and so on.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from custsync.model import CustomerChange
 from custsync.sources.errors import BadPayload, SignatureInvalid
 
 TOPICS = ("customers/create", "customers/update")
+METAFIELD_NAMESPACE = "customer_sync"
 STATUS_BY_STATE = {"enabled": "active", "invited": "active", "disabled": "inactive", "declined": "inactive"}
 
 
@@ -34,6 +40,14 @@ class ShopifyAddress(BaseModel):
     zip: str | None = None
     country_code: str | None = None
     phone: str | None = None
+
+
+class ShopifyMetafield(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    namespace: str
+    key: str
+    value: str | int
 
 
 class ShopifyCustomer(BaseModel):
@@ -51,6 +65,7 @@ class ShopifyCustomer(BaseModel):
     note: str | None = None
     tags: str | None = None
     default_address: ShopifyAddress | None = None
+    metafields: list[ShopifyMetafield] = []
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -85,6 +100,7 @@ class ShopifySource:
                 "source": self.name,
                 "occurred_at": occurred_at,
                 "customer": self._customer(shopify, payload),
+                "vendor_ids": {m.key: str(m.value) for m in shopify.metafields if m.namespace == METAFIELD_NAMESPACE},
             }
         )
 
