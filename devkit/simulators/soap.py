@@ -85,8 +85,8 @@ class SoapContract:
 
     def validate(self, element: etree._Element) -> None:
         if not self.schema.validate(etree.ElementTree(copy.deepcopy(element))):
-            errors = list(self.schema.error_log)
-            detail = errors[-1].message if errors else "invalid"
+            log = str(self.schema.error_log).strip()
+            detail = log.splitlines()[-1] if log else "invalid"
             raise SoapFault("Client", f"The request does not match the schema: {detail}")
 
     def child_text(self, element: etree._Element, name: str) -> str | None:

@@ -1,15 +1,18 @@
 """Centra: SOAP ``customers_Update``, an update/insert of an array of customers.
 
 An SQS batch goes to Centra as one call (several changes of one customer are
-coalesced by the runtime first). When Centra rejects the call with a client
-fault, the batch is sent again one customer a call, so only the bad customer
-fails. The caller's own id is Centra's ``id`` (Centra maps it through its ID
+coalesced by the runtime first). Centra applies all or nothing: when it rejects
+the call with a client fault, the customer the fault names (exactly one of the
+batch's ids appears in it) fails with that fault and the rest are sent again in
+one call; when the fault names none, or several, the batch falls back to one
+call a customer. Either way only the bad customers fail. The caller's own id is Centra's ``id`` (Centra maps it through its ID
 conversion table), so the canonical key is used directly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,16 +70,24 @@ class CentraConnector(Connector):
         return result
 
     def send_many(self, batch: Sequence[tuple[VendorRequest, SyncContext]]) -> list[SendResult | SyncError]:
-        """One call for the whole batch; on a client fault, one call a customer to isolate it."""
         records = [call.payload for request, _ in batch for call in request.calls]
+        return self._isolating(records)
+
+    def _isolating(self, records: list[Mapping[str, Any]]) -> list[SendResult | SyncError]:
+        """One call for ``records``; on a client fault, set the named customer aside and call again."""
         try:
             response = self._update(records)
         except AuthError:
             raise  # the runtime refreshes the login and resends; isolating would not help
-        except PermanentError:
+        except PermanentError as fault:
             if len(records) == 1:
-                raise
-            return [self._one(record) for record in records]
+                return [fault]
+            named = [i for i, record in enumerate(records) if _names(fault.reason, str(record["id"]))]
+            if len(named) != 1:
+                return [self._one(record) for record in records]
+            rest = self._isolating([r for i, r in enumerate(records) if i != named[0]])
+            rest.insert(named[0], fault)
+            return rest
         return [SendResult(response=response) for _ in records]
 
     def _one(self, record: Any) -> SendResult | SyncError:
@@ -88,3 +99,8 @@ class CentraConnector(Connector):
     def _update(self, records: list[Any]) -> Any:
         result = self.soap.call(OPERATION, login=self.login, customers={"customer": records})
         return {"result": result if result not in (None, "") else "OK", "customers": len(records)}
+
+
+def _names(fault: str, customer_id: str) -> bool:
+    """Whether the fault text names this customer id as a whole word."""
+    return re.search(rf"(?<![\w-]){re.escape(customer_id)}(?![\w-])", fault) is not None

@@ -144,7 +144,8 @@ class ExigoConnector(Connector):
         result = self.soap.call(call.operation, soap_headers=[header], **call.payload)
         status = getattr(result, "Status", None)
         if status is not None and str(status) == "Failure":
-            errors = "; ".join(str(e) for e in (getattr(result, "Errors", None) or []))
+            # Errors is an ArrayOfString: zeep gives an object whose "string" holds the list.
+            errors = "; ".join(str(e) for e in (getattr(getattr(result, "Errors", None), "string", None) or []))
             raise PermanentError(f"exigo {call.operation} failed: {errors or 'no reason given'}", vendor=self.name)
         return {"Status": str(status) if status is not None else "Success"}
 

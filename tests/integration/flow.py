@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
+
+from lxml import etree
 
 from custsync.fanout import FanOut
 from custsync.model import CustomerChange
 from custsync.sources.shopify import sign
-from devkit.stack.pump import Delivery, deliver
+from devkit.stack.pump import Delivery, deliver, sqs_event
 
 
 def shopify_event(
@@ -118,3 +121,19 @@ def queue_depth(stack: Any, function: str) -> int:
 
 
 ALL_VENDORS = ["exsalerate", "exigo", "centra", "expandable", "everlytic"]
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def element_names(xml: bytes | str) -> list[str]:
+    """Every element's {namespace}name in document order: what two envelopes must agree on."""
+    root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
+    return [str(element.tag) for element in root.iter() if isinstance(element.tag, str)]
+
+
+def sqs_batch(stack: Any, function: str) -> tuple[list[Any], dict[str, Any]]:
+    """Receive what is queued for ``function`` and the SQS event Lambda would build from it."""
+    url, arn = stack.queue_of(function)
+    messages = stack.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+    return messages, sqs_event(messages, arn)

@@ -68,6 +68,9 @@ class VendorRuntime:
     # -- SQS ---------------------------------------------------------------------------------
     def handle_sqs(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+        # Every record failing is still a partial batch response listing them all, not a crashed invocation;
+        # the FIFO processor does not take this option in its constructor, its base class reads it.
+        processor.raise_on_entire_batch_failure = False
         self._batch_results = self._apply_batch(event) if self.engine.connector.batches else None
         response = process_partial_response(
             event=event, record_handler=self.handle_record, processor=processor, context=context

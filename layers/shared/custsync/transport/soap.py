@@ -11,6 +11,7 @@ its status as for REST, a network failure as retryable.
 from __future__ import annotations
 
 import functools
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,7 +24,7 @@ from zeep.proxy import ServiceProxy
 from zeep.transports import Transport
 
 from custsync.errors import ConfigurationError, PermanentError, RetryableError, SyncError
-from custsync.observability import redact_text
+from custsync.observability import logger, redact_text
 from custsync.transport.rest import RETRYABLE_STATUS, error_for_exception
 
 
@@ -47,7 +48,10 @@ class HttpxTransport(Transport):
 @functools.cache
 def load_wsdl(path: Path, timeout: float) -> zeep.Client:
     """Parse ``path`` once per container (per timeout setting)."""
-    return zeep.Client(str(path), transport=HttpxTransport(timeout))
+    started = time.perf_counter()
+    client = zeep.Client(str(path), transport=HttpxTransport(timeout))
+    logger.info("WSDL parsed", extra={"wsdl": path.name, "parse_ms": round((time.perf_counter() - started) * 1000, 1)})
+    return client
 
 
 def wsdl_loads() -> int:
@@ -57,8 +61,8 @@ def wsdl_loads() -> int:
 
 def fault_error(vendor: str, fault: Fault) -> SyncError:
     """A SOAP 1.1 Fault: the caller's fault is permanent, the server's worth a retry."""
-    code = str(fault.code or "")
-    reason = f"{vendor} SOAP fault {code.rsplit('}', 1)[-1]}: {redact_text(str(fault.message or ''))}"
+    code = str(fault.code or "").rsplit("}", 1)[-1].rsplit(":", 1)[-1]  # "soap:Client", "{ns}Client" -> "Client"
+    reason = f"{vendor} SOAP fault {code}: {redact_text(str(fault.message or ''))}"
     if code.endswith("Server") or code.endswith("Receiver"):
         return RetryableError(reason, vendor=vendor, status=500)
     return PermanentError(reason, vendor=vendor, status=500)

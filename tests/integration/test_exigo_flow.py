@@ -1,0 +1,271 @@
+"""Exigo end to end in-process: REST and SOAP against the strict simulator, on moto."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from flow import FIXTURES, change, dlq_messages, element_names, pump, queue, sqs_batch
+
+from custsync.transport import soap
+
+FUNCTION = "ExigoFunction"
+SOAP = {"customer-sync/local/exigo": {"api": "soap"}}
+FULL = {
+    "key": "E1",
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "email": "ada@example.com",
+    "phones": {"main": "+461"},
+    "address": {"line1": "Main St 1", "city": "Lund", "country": "SE"},
+    "status": "active",
+    "attributes": {"tags": "vip"},
+}
+
+
+@pytest.fixture
+def exigo(vendor_handler: Any) -> Any:
+    return vendor_handler("exigo")
+
+
+def simulator(stack: Any) -> Any:
+    return stack.simulators["exigo"]
+
+
+def only_record(stack: Any) -> dict[str, Any]:
+    (record,) = simulator(stack).records.values()
+    return dict(record)
+
+
+def test_rest_sends_the_base_record_and_the_extended_fields_as_two_patches(
+    stack: Any, exigo: Any, lambda_context: Any
+) -> None:
+    queue(stack, FUNCTION, change("x-1", "2026-11-20T09:00:00Z", FULL))
+
+    pump(stack, FUNCTION, exigo, lambda_context)
+
+    calls = simulator(stack).calls
+    assert [(c.method, c.path) for c in calls] == [("PATCH", "/3.0/customers"), ("PATCH", "/3.0/customers/extended")]
+    base, extended = calls[0].json(), calls[1].json()
+    assert base["customerKey"] == "E1"
+    assert "customerID" not in base
+    assert (base["firstName"], base["mainCity"], base["mainCountry"], base["customerStatus"]) == (
+        "Ada",
+        "Lund",
+        "SE",
+        1,
+    )
+    assert extended == {"customerKey": "E1", "extendedGroupID": 1, "customerExtendedID": 1, "field1": "vip"}
+    record = only_record(stack)
+    assert record["Email"] == "ada@example.com"
+    assert record["extended"] == {"1/1": {"Field1": "vip"}}
+
+
+def test_only_changed_fields_are_sent_and_a_call_with_nothing_to_send_is_not_made(
+    stack: Any, exigo: Any, lambda_context: Any
+) -> None:
+    queue(stack, FUNCTION, change("x-1", "2026-11-20T09:00:00Z", FULL))
+    queue(
+        stack, FUNCTION, change("x-2", "2026-11-20T09:05:00Z", {"key": "E1", "attributes": {"tags": "vip, wholesale"}})
+    )
+    queue(stack, FUNCTION, change("x-3", "2026-11-20T09:10:00Z", {"key": "E1", "phones": {"main": "+462"}}))
+    queue(stack, FUNCTION, change("x-4", "2026-11-20T09:15:00Z", {"key": "E1", "phones": {"main": "+462"}}))
+
+    pump(stack, FUNCTION, exigo, lambda_context)
+
+    calls = [(c.path, c.json()) for c in simulator(stack).calls]
+    assert calls[2:] == [
+        (
+            "/3.0/customers/extended",
+            {"customerKey": "E1", "extendedGroupID": 1, "customerExtendedID": 1, "field1": "vip, wholesale"},
+        ),
+        ("/3.0/customers", {"customerKey": "E1", "phone": "+462"}),
+    ]
+    assert only_record(stack)["Phone"] == "+462"
+
+
+def test_a_known_customer_id_is_sent_instead_of_the_key(stack: Any, exigo: Any, lambda_context: Any) -> None:
+    simulator(stack).records["77"] = {"CustomerID": 77, "CustomerKey": "legacy"}
+    queue(
+        stack,
+        FUNCTION,
+        change("x-1", "2026-11-20T09:00:00Z", {"key": "E1", "email": "a@example.com"}, vendor_ids={"exigo": "77"}),
+    )
+
+    pump(stack, FUNCTION, exigo, lambda_context)
+
+    (call,) = simulator(stack).calls
+    assert call.json() == {"customerID": 77, "email": "a@example.com"}
+
+
+@pytest.mark.parametrize("secrets", [SOAP], indirect=True)
+def test_soap_calls_carry_the_action_the_header_and_land_the_same_record(
+    stack: Any, exigo: Any, lambda_context: Any
+) -> None:
+    queue(stack, FUNCTION, change("x-1", "2026-11-20T09:00:00Z", FULL))
+
+    pump(stack, FUNCTION, exigo, lambda_context)
+
+    calls = simulator(stack).calls
+    assert [c.headers["Soapaction"] for c in calls] == [
+        '"https://api.exigo.com/UpdateCustomer"',
+        '"https://api.exigo.com/UpdateCustomerExtended"',
+    ]
+    assert all(c.path == "/3.0/ExigoApi.asmx" and c.headers["Content-Type"].startswith("text/xml") for c in calls)
+    record = only_record(stack)
+    assert (record["FirstName"], record["Email"], record["MainCity"], record["CustomerStatus"]) == (
+        "Ada",
+        "ada@example.com",
+        "Lund",
+        1,
+    )
+    assert record["extended"] == {"1/1": {"Field1": "vip"}}
+
+
+@pytest.mark.parametrize("secrets", [SOAP], indirect=True)
+def test_a_server_fault_is_retried_and_a_client_fault_is_not(stack: Any, exigo: Any, lambda_context: Any) -> None:
+    simulator(stack).faults.add("soap_fault", code="Server", message="Database timeout", count=1)
+    queue(stack, FUNCTION, change("x-1", "2026-11-20T09:00:00Z", {"key": "E1", "email": "a@example.com"}))
+    messages, event = sqs_batch(stack, FUNCTION)
+
+    response = exigo(event, lambda_context)
+
+    assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [messages[0]["MessageId"]]
+    assert dlq_messages(stack, FUNCTION) == []
+    assert pump(stack, FUNCTION, exigo, lambda_context).failed == 0, "the retry succeeds"
+
+    simulator(stack).faults.add("soap_fault", code="Client", message="Field1 is not a valid value", count=1)
+    queue(stack, FUNCTION, change("x-2", "2026-11-20T09:10:00Z", {"key": "E1", "email": "b@example.com"}))
+    assert pump(stack, FUNCTION, exigo, lambda_context).failed == 0
+    (parked,) = dlq_messages(stack, FUNCTION)
+    assert parked["errorType"] == "PermanentError"
+    assert "SOAP fault Client: Field1 is not a valid value" in parked["reason"]
+
+
+@pytest.mark.parametrize("secrets", [SOAP], indirect=True)
+def test_a_failure_status_inside_a_200_is_an_error_with_its_errors(stack: Any, exigo: Any, lambda_context: Any) -> None:
+    simulator(stack).fail_next.append(["Email is already in use", "Customer is locked"])
+    queue(stack, FUNCTION, change("x-1", "2026-11-20T09:00:00Z", {"key": "E1", "email": "taken@example.com"}))
+
+    pump(stack, FUNCTION, exigo, lambda_context)
+
+    (parked,) = dlq_messages(stack, FUNCTION)
+    assert "Customer is locked" in parked["reason"]
+
+
+@pytest.mark.parametrize("secrets", [SOAP], indirect=True)
+def test_the_wsdl_is_parsed_once_per_container(stack: Any, vendor_handler: Any, lambda_context: Any) -> None:
+    soap.load_wsdl.cache_clear()
+    handler = vendor_handler("exigo")
+    for n in range(3):
+        queue(
+            stack, FUNCTION, change(f"x-{n}", f"2026-11-20T09:0{n}:00Z", {"key": f"E{n}", "email": f"e{n}@example.com"})
+        )
+        pump(stack, FUNCTION, handler, lambda_context)
+    handler.runtime.engine.connector.refresh_credentials()  # a rebuilt client reuses the parsed WSDL
+
+    assert len(simulator(stack).calls) == 3
+    assert soap.wsdl_loads() == 1
+
+
+def sample_envelope(name: str, **values: str) -> str:
+    text = (FIXTURES / name).read_text()
+    for placeholder, value in values.items():
+        text = text.replace(f">{placeholder}<", f">{value}<")
+    return text
+
+
+def test_the_docs_own_sample_envelope_is_accepted_and_matches_what_zeep_sends(stack: Any) -> None:
+    sim = simulator(stack)
+    sample = sample_envelope("exigo-sample-request.xml", int="7", dateTime="2026-11-20T09:00:00Z")
+    sample = sample.replace("<CustomerKey>string</CustomerKey>", "")  # the page's sample sends both; Exigo refuses that
+    sample = sample.replace(
+        "<LoginName>string</LoginName> <Password>string</Password> <Company>string</Company>",
+        "<LoginName>sync</LoginName> <Password>sync-pass</Password> <Company>acme</Company>",
+    )
+    sim.records["7"] = {"CustomerID": 7, "CustomerKey": "k7"}
+    url = stack.secrets["customer-sync/local/exigo"]["base_url"] + "/3.0/ExigoApi.asmx"
+    headers = {
+        "Content-Type": "text/xml; charset=utf-8",
+        "SOAPAction": '"https://api.exigo.com/UpdateCustomerExtended"',
+    }
+
+    accepted = httpx.post(url, content=sample, headers=headers)
+
+    assert accepted.status_code == 200
+    assert element_names(accepted.content) == element_names((FIXTURES / "exigo-sample-response.xml").read_text())
+    assert sim.records["7"]["extended"]["7/7"]["Field30"] == "string"
+
+    client = soap.load_wsdl(soap.Path("functions/exigo/exigo.wsdl").resolve(), 10.0)
+    service = client.create_service("{http://api.exigo.com/}ExigoApiSoap", url)
+    header = client.get_element("{http://api.exigo.com/}ApiAuthentication")(
+        LoginName="sync",
+        Password="sync-pass",
+        Company="acme",
+        Identity="i",
+        RequestTimeUtc="2026-11-20T09:00:00Z",
+        Signature="s",
+    )
+    fields = {f"Field{n}": "string" for n in range(1, 31)}
+    ours = client.create_message(
+        service,
+        "UpdateCustomerExtended",
+        CustomerID=7,
+        ExtendedGroupID=7,
+        CustomerExtendedID=7,
+        **fields,
+        _soapheaders=[header],
+    )
+    from lxml import etree
+
+    assert element_names(etree.tostring(ours)) == element_names(sample)
+
+
+def test_the_docs_sample_with_both_ids_is_refused_with_a_client_fault(stack: Any) -> None:
+    sample = sample_envelope("exigo-sample-request.xml", int="7", dateTime="2026-11-20T09:00:00Z")
+    sample = sample.replace(
+        "<LoginName>string</LoginName> <Password>string</Password> <Company>string</Company>",
+        "<LoginName>sync</LoginName> <Password>sync-pass</Password> <Company>acme</Company>",
+    )
+    url = stack.secrets["customer-sync/local/exigo"]["base_url"] + "/3.0/ExigoApi.asmx"
+    response = httpx.post(
+        url,
+        content=sample,
+        headers={"Content-Type": "text/xml", "SOAPAction": "https://api.exigo.com/UpdateCustomerExtended"},
+    )
+    assert response.status_code == 500
+    assert b"<faultcode>soap:Client</faultcode>" in response.content
+    assert b"cannot both be provided" in response.content
+
+
+def test_rest_and_soap_leave_the_same_state(stack: Any, secrets: Any, tmp_path: Any) -> None:
+    """Same change through each transport, each on a fresh stack: the simulator ends identical."""
+    from conftest import ROOT, forget_secrets
+
+    from custsync.runtime import build_handler
+    from devkit.stack.local import LocalStack
+    from exigo.connector import ExigoConnector
+
+    states = []
+    for api in ("rest", "soap"):
+        forget_secrets()
+        variant = json.loads(json.dumps(secrets))
+        variant["customer-sync/local/exigo"]["api"] = api
+        with LocalStack(ROOT, variant, log_dir=tmp_path) as local, pytest.MonkeyPatch.context() as env:
+            for name, value in local.function_environment(FUNCTION).items():
+                env.setenv(name, value)
+            handler = build_handler(ExigoConnector)
+            queue(local, FUNCTION, change("x-1", "2026-11-20T09:00:00Z", FULL))
+            pump(local, FUNCTION, handler, _Context())
+            states.append(local.simulators["exigo"].records)
+    assert states[0] == states[1]
+    assert states[0]
+
+
+class _Context:
+    function_name = "exigo"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:exigo"
+    aws_request_id = "r"
