@@ -5,8 +5,10 @@ coalesced by the runtime first). Centra applies all or nothing: when it rejects
 the call with a client fault, the customer the fault names (exactly one of the
 batch's ids appears in it) fails with that fault and the rest are sent again in
 one call; when the fault names none, or several, the batch falls back to one
-call a customer. Either way only the bad customers fail. The caller's own id is Centra's ``id`` (Centra maps it through its ID
-conversion table), so the canonical key is used directly.
+call a customer. Either way only the bad customers fail.
+
+The caller's own id is Centra's ``id`` (Centra maps it through its ID conversion
+table), so the canonical key is used directly.
 """
 
 from __future__ import annotations

@@ -1,0 +1,150 @@
+"""Centra end to end in-process: one SOAP call per SQS batch, isolation of a bad customer, on moto."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from flow import FIXTURES, change, dlq_messages, element_names, pump, queue, sqs_batch
+
+FUNCTION = "CentraFunction"
+
+
+@pytest.fixture
+def centra(vendor_handler: Any) -> Any:
+    return vendor_handler("centra")
+
+
+def simulator(stack: Any) -> Any:
+    return stack.simulators["centra"]
+
+
+def customer(n: int, **fields: Any) -> dict[str, Any]:
+    return {"key": f"C-{n}", "first_name": f"First{n}", "last_name": "Batch", "email": f"c{n}@example.com", **fields}
+
+
+def test_a_batch_of_ten_with_one_bad_record_applies_nine_in_two_calls(
+    stack: Any, centra: Any, lambda_context: Any
+) -> None:
+    changes = [change(f"b-{n}", "2026-11-20T09:00:00Z", customer(n)) for n in range(10)]
+    changes[4] = change("b-4", "2026-11-20T09:00:00Z", customer(4, first_name="X" * 65))
+    queue(stack, FUNCTION, *changes)
+    messages, event = sqs_batch(stack, FUNCTION)
+    assert len(messages) == 10
+
+    response = centra(event, lambda_context)
+
+    calls = simulator(stack).calls
+    assert len(calls) == 2, "the batch, then the nine good customers again"
+    assert calls[0].status == 500 and calls[1].status == 200
+    assert sorted(simulator(stack).records) == sorted(f"C-{n}" for n in range(10) if n != 4)
+    assert response == {"batchItemFailures": []}, "a permanent failure is parked, not retried"
+    (parked,) = dlq_messages(stack, FUNCTION)
+    assert parked["body"]["change_id"] == "b-4"
+    assert "Customer C-4: firstname is longer than 64 characters" in parked["reason"]
+
+
+def test_a_server_fault_on_the_batch_reports_every_record_for_retry(
+    stack: Any, centra: Any, lambda_context: Any
+) -> None:
+    simulator(stack).faults.add("soap_fault", code="Server", message="Maintenance", count=1)
+    queue(stack, FUNCTION, *(change(f"s-{n}", "2026-11-20T09:00:00Z", customer(n)) for n in range(3)))
+    messages, event = sqs_batch(stack, FUNCTION)
+
+    response = centra(event, lambda_context)
+
+    assert sorted(f["itemIdentifier"] for f in response["batchItemFailures"]) == sorted(
+        m["MessageId"] for m in messages
+    )
+    assert len(simulator(stack).calls) == 1, "a server fault is not isolated record by record"
+    assert dlq_messages(stack, FUNCTION) == []
+    assert pump(stack, FUNCTION, centra, lambda_context).failed == 0
+    assert len(simulator(stack).records) == 3
+
+
+def test_several_changes_of_one_customer_are_coalesced_into_its_latest(
+    stack: Any, centra: Any, lambda_context: Any
+) -> None:
+    queue(
+        stack,
+        FUNCTION,
+        change("m-1", "2026-11-20T09:00:00Z", customer(1, address={"city": "Lund"})),
+        change("m-2", "2026-11-20T09:01:00Z", {"key": "C-1", "phones": {"main": "+4646123"}}),
+        change("m-3", "2026-11-20T09:02:00Z", {"key": "C-1", "email": "latest@example.com"}),
+        change("m-4", "2026-11-20T09:00:00Z", customer(2)),
+    )
+
+    delivery = pump(stack, FUNCTION, centra, lambda_context)
+
+    assert (delivery.delivered, delivery.failed, delivery.batches) == (4, 0, 1)
+    (call,) = simulator(stack).calls
+    assert call.body.count(b"<ns0:customer>") == 2
+    record = simulator(stack).records["C-1"]
+    assert (record["city"], record["telephone"], record["email"]) == ("Lund", "+4646123", "latest@example.com")
+
+
+def test_wrong_login_is_refused_and_parked_after_one_refresh(stack: Any, centra: Any, lambda_context: Any) -> None:
+    simulator(stack).password = "rotated"
+    queue(stack, FUNCTION, change("l-1", "2026-11-20T09:00:00Z", customer(1)))
+
+    pump(stack, FUNCTION, centra, lambda_context)
+
+    (parked,) = dlq_messages(stack, FUNCTION)
+    assert "Login failed" in parked["reason"]
+
+
+def test_the_docs_sample_envelope_is_accepted_and_answered_as_the_doc_shows(stack: Any) -> None:
+    sample = (
+        (FIXTURES / "centra-sample-request.xml")
+        .read_text()
+        .replace(">int<", ">1<")
+        .replace("<ns1:country>string</ns1:country>", "<ns1:country>SE</ns1:country>")
+        .replace("<ns1:email>string</ns1:email>", "<ns1:email>demo@example.com</ns1:email>")
+    )
+    url = stack.secrets["customer-sync/local/centra"]["base_url"]
+    headers = {
+        "Content-Type": "text/xml; charset=utf-8",
+        "SOAPAction": '"http://www.centra.com/webservices/Customers_Update"',
+    }
+
+    response = httpx.post(url, content=sample, headers=headers)
+
+    assert response.status_code == 200
+    assert response.text.strip() == (FIXTURES / "centra-sample-response.xml").read_text().strip()
+    assert simulator(stack).records["string"]["store"] == 1
+
+
+def test_the_connector_sends_the_docs_envelope_shape(stack: Any, vendor_handler: Any) -> None:
+    handler = vendor_handler("centra")
+    connector = handler.runtime.engine.connector
+    full = customer(
+        1,
+        address={"line1": "a", "line2": "b", "city": "c", "region": "d", "postal_code": "e", "country": "SE"},
+        phones={"main": "1"},
+        status="active",
+    )
+    from custsync.connector import SyncContext
+    from custsync.model import Customer
+
+    connector.customer_type = "B2B"
+    request = connector.to_request(Customer.model_validate(full), SyncContext())
+    envelope = connector.soap.client.create_message(
+        connector.soap.service,
+        "customers_Update",
+        login=connector.login,
+        customers={"customer": [request.calls[0].payload]},
+    )
+    from lxml import etree
+
+    assert element_names(etree.tostring(envelope)) == element_names(
+        (FIXTURES / "centra-sample-request.xml").read_text()
+    )
+
+
+def test_the_wsdl_is_served_with_query_wsdl(stack: Any) -> None:
+    url = stack.secrets["customer-sync/local/centra"]["base_url"]
+    response = httpx.get(f"{url}?wsdl")
+    assert response.status_code == 200
+    assert b"customers_Update" in response.content
