@@ -50,16 +50,25 @@ def test_the_webhook_sample_is_accepted_under_the_emulator(secrets_file: Path) -
     }
 
 
-def test_the_sqs_sample_batch_applies_every_record(secrets_file: Path) -> None:
-    assert invoke("ExsalerateFunction", "events/exsalerate/sqs-batch.json", secrets_file) == {"batchItemFailures": []}
+@pytest.mark.parametrize("vendor", ALL_VENDORS)
+def test_each_vendors_sqs_sample_batch_applies_every_record(secrets_file: Path, vendor: str) -> None:
+    response = invoke(f"{vendor.capitalize()}Function", f"events/{vendor}/sqs-batch.json", secrets_file)
+    assert response == {"batchItemFailures": []}
 
 
-def test_the_api_sample_puts_the_customer_and_returns_exsalerates_record(secrets_file: Path) -> None:
-    response = invoke("ExsalerateFunction", "events/exsalerate/api-put.json", secrets_file)
+@pytest.mark.parametrize("vendor", ALL_VENDORS)
+def test_each_vendors_api_sample_applies_the_customer(secrets_file: Path, vendor: str) -> None:
+    response = invoke(f"{vendor.capitalize()}Function", f"events/{vendor}/api-put.json", secrets_file)
 
     assert response["statusCode"] == 200
     body = json.loads(response["body"])
     assert body["outcome"] == "applied"
+    assert body["response"]
+
+
+def test_the_api_sample_returns_exsalerates_record(secrets_file: Path) -> None:
+    response = invoke("ExsalerateFunction", "events/exsalerate/api-put.json", secrets_file)
+    body = json.loads(response["body"])
     assert body["response"]["CustomerName"] == "Fabrikam Oy"
     assert body["response"]["RefCode"] == "C-2001"
 
@@ -87,16 +96,30 @@ def test_a_bad_api_body_is_a_400_naming_the_field(secrets_file: Path, tmp_path: 
     assert "address.country" in json.loads(response["body"])["error"]
 
 
-def test_the_demo_runs_the_whole_flow(secrets_file: Path) -> None:
+def test_the_demo_runs_the_whole_flow_to_all_five_vendors(secrets_file: Path) -> None:
     output = custsync("demo", "--secrets", str(secrets_file))
 
-    assert output.count("-> 202") == 4
-    row = next(line.split() for line in output.splitlines() if line.startswith("exsalerate "))
-    sent, applied, skipped, failed = (int(n) for n in row[1:5])
-    # 4 webhooks: the redelivery is dropped by the FIFO queue, the older change is skipped by the state table.
-    assert (sent, applied, skipped, failed) == (3, 2, 1, 0)
+    assert output.count("POST /webhooks/shopify") == 4
+    assert output.count("-> 202") == 5, "four samples and the SOAP act's change"
+    rows = {
+        line.split()[0]: [int(n) for n in line.split()[1:5]]
+        for line in output.splitlines()
+        if line.split()[:1] and line.split()[0] in ALL_VENDORS and len(line.split()) == 5
+    }
+    # 4 webhooks: the redelivery is dropped by the FIFO queue, the older change is skipped by the state
+    # table (Centra: coalesced into the newer one in the same batch).
+    assert rows == {vendor: [3, 2, 1, 0] for vendor in ALL_VENDORS}
+    assert "Exigo switched to SOAP by its secret: webhook -> 202, 1 change delivered, 1 SOAP call(s)" in output
     log_dir = Path(output.rsplit("Function logs: ", 1)[1].strip())
     logs = "\n".join(p.read_text() for p in log_dir.glob("*.log"))
     assert '"message":"change applied"' in logs
-    for personal in ("ada@example.com", "Lovelace", "+46701234567", "Drottninggatan", "local-shopify-client-secret"):
+    assert logs.count('"message":"WSDL parsed"') == 2, "Centra's and Exigo-over-SOAP's containers parse once each"
+    for personal in (
+        "ada@example.com",
+        "Lovelace",
+        "+46701234567",
+        "Drottninggatan",
+        "local-shopify-client-secret",
+        "sync-pass",
+    ):
         assert personal not in logs

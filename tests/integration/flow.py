@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lxml import etree
 
 from custsync.fanout import FanOut
@@ -137,3 +139,33 @@ def sqs_batch(stack: Any, function: str) -> tuple[list[Any], dict[str, Any]]:
     url, arn = stack.queue_of(function)
     messages = stack.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
     return messages, sqs_event(messages, arn)
+
+
+def records_after(
+    secrets: dict[str, Any],
+    vendor: str,
+    overrides: dict[str, Any],
+    changes: list[CustomerChange],
+    log_dir: Path,
+    seed: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run ``changes`` through ``vendor`` on a fresh stack whose vendor secret has ``overrides``;
+    return the simulator's records. For comparing transports of one vendor."""
+    from conftest import ROOT, FakeLambdaContext, forget_secrets
+
+    from custsync.runtime import build_handler
+    from devkit.stack.local import LocalStack
+
+    forget_secrets()
+    variant = json.loads(json.dumps(secrets))
+    variant[f"customer-sync/local/{vendor}"].update(overrides)
+    function = f"{vendor.capitalize()}Function"
+    connector = getattr(importlib.import_module(f"{vendor}.connector"), f"{vendor.capitalize()}Connector")
+    with LocalStack(ROOT, variant, log_dir=log_dir, seed=seed) as local, pytest.MonkeyPatch.context() as env:
+        for name, value in local.function_environment(function).items():
+            env.setenv(name, value)
+        queue(local, function, *changes)
+        pump(local, function, build_handler(connector), FakeLambdaContext())
+        records: dict[str, Any] = json.loads(json.dumps(local.simulators[vendor].records))
+    forget_secrets()
+    return records

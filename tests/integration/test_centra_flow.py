@@ -6,7 +6,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from flow import FIXTURES, change, dlq_messages, element_names, pump, queue, sqs_batch
 
 FUNCTION = "CentraFunction"

@@ -26,6 +26,8 @@ CustomerKey = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$"),
 ]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+# Notes are long at some vendors (Expandable: 32,765); each connector enforces its vendor's own limit.
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=65_535)]
 
 
 def _iso_country(value: str) -> str:
@@ -101,7 +103,7 @@ class Customer(Partial):
     address: Address | None = None
     website: Text | None = None
     status: CustomerStatus | None = None
-    notes: Text | None = None
+    notes: LongText | None = None
     attributes: dict[str, str | None] | None = Field(
         default=None,
         description="Free custom fields; vendors map them through configured field maps. A null value clears a key.",

@@ -8,7 +8,8 @@
   backoff (or the vendor's Retry-After) until ``MAX_ATTEMPTS``, then are parked.
 - API Gateway: ``PUT /vendors/{vendor}/customers/{key}`` with a canonical
   ``Customer`` body applies it synchronously; ``?dryRun=true`` returns the exact
-  vendor request without sending it.
+  vendor request without sending it; ``?vendorId=`` names the customer's id at the
+  vendor when the state table does not know it yet.
 """
 
 from __future__ import annotations
@@ -204,11 +205,13 @@ class VendorRuntime:
             return _json(400, {"error": "key: the body's key does not match the path's"})
         occurred_header = event.headers.get("X-Occurred-At")
         try:
+            vendor_id = event.get_query_string_value("vendorId")
             return CustomerChange(
                 change_id=event.headers.get("Idempotency-Key") or event.request_context.request_id,
                 source="api",
                 occurred_at=datetime.fromisoformat(occurred_header) if occurred_header else utc_now(),
                 customer=Customer.model_validate(body),
+                vendor_ids={self.settings.vendor: vendor_id} if vendor_id else {},
             )
         except ValidationError as exc:
             return _json(400, {"error": describe_validation_error(exc)})
