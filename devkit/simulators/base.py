@@ -240,7 +240,10 @@ class SimulatorServer:
         self._server: BaseWSGIServer = make_server(
             host, port, simulator, threaded=True, request_handler=_QuietRequestHandler
         )
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"sim-{simulator.name}", daemon=True)
+        # A short poll interval: shutdown() waits up to one interval, and tests start and stop many servers.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sim-{simulator.name}", daemon=True
+        )
 
     @property
     def url(self) -> str:

@@ -9,6 +9,7 @@ import pytest
 from flow import FIXTURES, change, dlq_messages, element_names, pump, queue, records_after, sqs_batch
 
 from custsync.transport import soap
+from exigo.connector import WSDL
 
 FUNCTION = "ExigoFunction"
 SOAP = {"customer-sync/local/exigo": {"api": "soap"}}
@@ -197,7 +198,7 @@ def test_the_docs_own_sample_envelope_is_accepted_and_matches_what_zeep_sends(st
     assert element_names(accepted.content) == element_names((FIXTURES / "exigo-sample-response.xml").read_text())
     assert sim.records["7"]["extended"]["7/7"]["Field30"] == "string"
 
-    client = soap.load_wsdl(soap.Path("functions/exigo/exigo.wsdl").resolve(), 10.0)
+    client = soap.load_wsdl(WSDL, 10.0)
     service = client.create_service("{http://api.exigo.com/}ExigoApiSoap", url)
     header = client.get_element("{http://api.exigo.com/}ApiAuthentication")(
         LoginName="sync",
