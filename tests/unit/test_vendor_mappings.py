@@ -165,7 +165,7 @@ def test_everlytic_maps_properties_and_validates_enumerations() -> None:
 
 
 def test_everlytic_needs_its_integer_id() -> None:
-    with pytest.raises(ValidationFailed, match="vendor_ids.everlytic"):
+    with pytest.raises(ValidationFailed, match=r"vendor_ids\.everlytic"):
         payloads(connector(EverlyticConnector), ADA)
     with pytest.raises(ValidationFailed, match="integer"):
         payloads(connector(EverlyticConnector), ADA, SyncContext(ids={"id": "abc"}))
