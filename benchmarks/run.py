@@ -27,7 +27,7 @@ from custsync.config import VendorSettings  # noqa: E402
 from custsync.connector import SyncContext  # noqa: E402
 from custsync.fanout import FanOut  # noqa: E402
 from custsync.model import Customer, CustomerChange  # noqa: E402
-from devkit.stack.local import LocalStack, load_secrets  # noqa: E402
+from devkit.stack.local import LocalStack, load_secrets, on_free_ports  # noqa: E402
 from devkit.stack.pump import deliver  # noqa: E402
 
 Row = tuple[str, str, str]
@@ -70,10 +70,7 @@ def mapping_benchmark() -> Row:
 
 @contextmanager
 def local_stack() -> Iterator[LocalStack]:
-    secrets = load_secrets(ROOT / "local" / "secrets.json")
-    for value in secrets.values():
-        if isinstance(value, dict) and "base_url" in value:
-            value["base_url"] = "http://127.0.0.1:0"
+    secrets = on_free_ports(load_secrets(ROOT / "local" / "secrets.json"))
     with LocalStack(ROOT, secrets, log_dir=Path(tempfile.mkdtemp(prefix="bench-"))) as stack:
         yield stack
 
@@ -91,6 +88,47 @@ def changes(count: int, customers: int) -> list[CustomerChange]:
         )
         for n in range(count)
     ]
+
+
+def wsdl_benchmark() -> list[Row]:
+    from custsync.transport import soap
+
+    rows = []
+    for vendor in ("exigo", "centra"):
+        path = ROOT / "functions" / vendor / f"{vendor}.wsdl"
+
+        def parse(path: Path = path) -> None:
+            soap.load_wsdl.cache_clear()
+            soap.load_wsdl(path, 10.0)
+
+        samples = timed(parse, 20)
+        cached = timed(lambda path=path: soap.load_wsdl(path, 10.0), 1000)  # type: ignore[misc]
+        rows.append(
+            (
+                f"{vendor}.wsdl: parse (once per container) / cached lookup",
+                f"{statistics.median(samples) * 1000:.1f} ms / {statistics.median(cached) * 1e6:.1f} µs",
+                "20 parses, 1000 lookups",
+            )
+        )
+    return rows
+
+
+def centra_batch_benchmark(count: int) -> Row:
+    with local_stack() as stack:
+        function = "CentraFunction"
+        url, arn = stack.queue_of(function)
+        fanout = FanOut({"centra": url}, stack.sqs)
+        for change in changes(count, customers=count):
+            fanout.send(change)
+        started = time.perf_counter()
+        delivery = deliver(stack.sqs, url, arn, lambda event: stack.invoke(function, event), max_batches=count)
+        elapsed = time.perf_counter() - started
+        calls = len(stack.simulators["centra"].calls)
+    return (
+        "Centra: SQS batches of 10 -> one customers_Update call each",
+        f"{delivery.delivered / elapsed:.1f} changes/s, {calls} SOAP calls",
+        f"{delivery.delivered} changes in {delivery.batches} batches, {delivery.failed} failed",
+    )
 
 
 def emulator_benchmarks(count: int) -> list[Row]:
@@ -140,7 +178,12 @@ def main() -> int:
     parser.add_argument("--changes", type=int, default=200)
     args = parser.parse_args()
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-    rows = [mapping_benchmark(), *emulator_benchmarks(args.changes)]
+    rows = [
+        mapping_benchmark(),
+        *wsdl_benchmark(),
+        *emulator_benchmarks(args.changes),
+        centra_batch_benchmark(args.changes),
+    ]
     table = "\n".join(
         ["| benchmark | result | sample |", "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows)]
     )

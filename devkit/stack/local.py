@@ -46,6 +46,19 @@ def load_secrets(path: Path) -> dict[str, Any]:
     return secrets
 
 
+def on_free_ports(secrets: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``secrets`` with every loopback URL's port set to 0 (any free port), paths kept."""
+    moved = json.loads(json.dumps(secrets))
+    for value in moved.values():
+        if not isinstance(value, dict):
+            continue
+        for key, url in value.items():
+            if isinstance(url, str) and urlsplit(url).hostname in LOOPBACK:
+                parts = urlsplit(url)
+                value[key] = parts._replace(netloc=f"{parts.hostname}:0").geturl()
+    return moved
+
+
 def load_seed(root: Path) -> dict[str, Any]:
     """Records the simulators start with (``local/simulator-seed.json``: vendor -> record key -> record)."""
     path = root / "local" / "simulator-seed.json"

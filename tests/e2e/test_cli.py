@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from devkit.stack.local import load_secrets, on_free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL_VENDORS = ["exsalerate", "exigo", "centra", "expandable", "everlytic"]
@@ -19,10 +20,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def secrets_file(tmp_path: Path) -> Path:
     """local/secrets.json with every simulator on a free port, so runs never collide."""
-    secrets: dict[str, Any] = json.loads((ROOT / "local" / "secrets.json").read_text())
-    for value in secrets.values():
-        if "base_url" in value:
-            value["base_url"] = re.sub(r":\d+", ":0", value["base_url"], count=1)
+    secrets = on_free_ports(load_secrets(ROOT / "local" / "secrets.json"))
     path = tmp_path / "secrets.json"
     path.write_text(json.dumps(secrets))
     return path
