@@ -48,7 +48,7 @@ def load_secrets(path: Path) -> dict[str, Any]:
 
 def on_free_ports(secrets: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``secrets`` with every loopback URL's port set to 0 (any free port), paths kept."""
-    moved = json.loads(json.dumps(secrets))
+    moved: dict[str, Any] = json.loads(json.dumps(secrets))
     for value in moved.values():
         if not isinstance(value, dict):
             continue
