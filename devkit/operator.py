@@ -27,19 +27,23 @@ def _url(sqs: SQSClient, vendor: str, stage: str, *, dlq: bool = False) -> str:
 
 
 def list_dlq(vendor: str, stage: str, limit: int = 100) -> list[dict[str, Any]]:
-    """Peek at parked messages (they become visible again after 5 seconds)."""
+    """Peek at parked messages: each is received, noted, and made visible again at once."""
     sqs = boto3.client("sqs")
     url = _url(sqs, vendor, stage, dlq=True)
     parked: list[dict[str, Any]] = []
+    seen: list[str] = []
     while len(parked) < limit:
         messages = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], VisibilityTimeout=5, WaitTimeSeconds=0
+            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], VisibilityTimeout=30, WaitTimeSeconds=0
         ).get("Messages", [])
         if not messages:
             break
         for message in messages:
             attributes = {k: v.get("StringValue") for k, v in message.get("MessageAttributes", {}).items()}
             parked.append({"messageId": message["MessageId"], **attributes})
+            seen.append(message["ReceiptHandle"])
+    for receipt in seen:
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt, VisibilityTimeout=0)
     return parked
 
 
