@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flow import ALL_VENDORS, change, dlq_messages, pump, queue, queue_depth, shopify_customer, shopify_event
+from flow import ALL_VENDORS, change, dlq_messages, pump, queue, queue_depth, shopify_customer, shopify_event, sqs_batch
 
 from custsync.config import WebhookSettings
 from custsync.webhook import build_webhook_app
@@ -150,13 +150,12 @@ def test_a_503_leaves_the_record_for_retry_while_its_batch_mates_succeed(
         *(change(f"r-{n}", "2026-11-20T09:00:00Z", {"key": f"R{n}", "company": f"Co {n}"}) for n in range(3)),
     )
 
-    url, arn = stack.queue_of(FUNCTION)
-    messages = stack.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
-    from devkit.stack.pump import sqs_event
+    messages, event = sqs_batch(stack, FUNCTION)
 
-    response = exsalerate(sqs_event(messages, arn), lambda_context)
+    response = exsalerate(event, lambda_context)
 
     assert [item["itemIdentifier"] for item in response["batchItemFailures"]] == [messages[0]["MessageId"]]
+    url, _ = stack.queue_of(FUNCTION)
     for message in messages[1:]:
         stack.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     assert sorted(r["RefCode"] for r in simulator.records.values()) == ["R1", "R2"]
@@ -287,3 +286,56 @@ def test_xml_and_form_wire_formats_land_the_same_record(
         "a & b < c",
     )
     assert (record["CompanyPhone"], record["RefCode"], record["SiteOwnerId"]) == ("+461", "W1", 1)
+
+
+@pytest.mark.parametrize(
+    ("fault", "options"),
+    [("timeout", {"delay": 1.0}), ("reset", {})],
+)
+def test_a_timeout_or_a_dropped_connection_is_retried(
+    stack: Any,
+    vendor_handler: Any,
+    lambda_context: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    fault: str,
+    options: dict[str, Any],
+) -> None:
+    monkeypatch.setenv("HTTP_TIMEOUT_SECONDS", "0.3")
+    handler = vendor_handler("exsalerate")
+    stack.simulators["exsalerate"].faults.add(fault, method="PUT", **options)
+    queue(stack, FUNCTION, change("t-1", "2026-11-20T09:00:00Z", {"key": "T1", "company": "Slow AB"}))
+    messages, event = sqs_batch(stack, FUNCTION)
+
+    response = handler(event, lambda_context)
+
+    assert response["batchItemFailures"] == [{"itemIdentifier": messages[0]["MessageId"]}]
+    assert dlq_messages(stack, FUNCTION) == []
+    assert pump(stack, FUNCTION, handler, lambda_context).failed == 0
+    assert only_record(stack)["CustomerName"] == "Slow AB"
+
+
+def test_a_429_backs_off_for_the_vendors_retry_after(stack: Any, exsalerate: Any, lambda_context: Any) -> None:
+    stack.simulators["exsalerate"].faults.add("status", status=429, retry_after=120, method="PUT")
+    queue(stack, FUNCTION, change("r-1", "2026-11-20T09:00:00Z", {"key": "R1", "company": "Busy AB"}))
+    messages, event = sqs_batch(stack, FUNCTION)
+
+    assert exsalerate(event, lambda_context)["batchItemFailures"] == [{"itemIdentifier": messages[0]["MessageId"]}]
+
+    url, _ = stack.queue_of(FUNCTION)
+    assert stack.sqs.receive_message(QueueUrl=url).get("Messages", []) == [], "hidden for Retry-After, not redelivered"
+    assert queue_depth(stack, FUNCTION) == 1
+
+
+def test_retries_end_in_the_dlq_with_the_last_reason(stack: Any, exsalerate: Any, lambda_context: Any) -> None:
+    stack.simulators["exsalerate"].faults.add(
+        "status", status=503, message="Down for maintenance", method="PUT", count=99
+    )
+    queue(stack, FUNCTION, change("d-1", "2026-11-20T09:00:00Z", {"key": "D1", "company": "Never AB"}))
+
+    delivery = pump(stack, FUNCTION, exsalerate, lambda_context)
+
+    assert delivery.batches == 5, "MAX_ATTEMPTS deliveries"
+    (parked,) = dlq_messages(stack, FUNCTION)
+    assert parked["reason"].startswith("gave up after 5 attempts: exsalerate answered HTTP 503")
+    assert parked["attempts"] == "5"
+    assert queue_depth(stack, FUNCTION) == 0
