@@ -51,6 +51,8 @@ SUCCESS = (
     f'<SOAP-ENV:Envelope xmlns:SOAP-ENV="{SOAP_ENV}" xmlns:ns1="{NS}">\n'
     "  <SOAP-ENV:Body>\n    <ns1:result/>\n  </SOAP-ENV:Body>\n</SOAP-ENV:Envelope>"
 )
+# What Centra's newer docs show instead of the empty result.
+SUCCESS_NEWER = SUCCESS.replace("<ns1:result/>", "<ns1:customersUpdateResponse>OK</ns1:customersUpdateResponse>")
 
 
 class InvalidCustomer(Exception):
@@ -63,9 +65,15 @@ class CentraSimulator(Simulator):
     name = "centra"
 
     def __init__(
-        self, username: str = "demo", password: str = "demo", stores: tuple[int, ...] = (1,), path: str = DEFAULT_PATH
+        self,
+        username: str = "demo",
+        password: str = "demo",
+        stores: tuple[int, ...] = (1,),
+        path: str = DEFAULT_PATH,
+        newer_success: bool = False,
     ) -> None:
         self.username = username
+        self.success = SUCCESS_NEWER if newer_success else SUCCESS
         self.password = password
         self.stores = tuple(stores)
         self.path = path
@@ -105,7 +113,7 @@ class CentraSimulator(Simulator):
             return _soap_fault("Client", str(exc))
         for customer in customers:
             self.records.setdefault(customer["id"], {}).update(customer)
-        response = Response(SUCCESS, status=200, content_type="text/xml; charset=utf-8")
+        response = Response(self.success, status=200, content_type="text/xml; charset=utf-8")
         response.headers["X-Centra-Request-ID"] = f"1_{uuid.uuid4().hex}"
         return response
 

@@ -8,6 +8,8 @@ import httpx
 import pytest
 from flow import FIXTURES, change, dlq_messages, element_names, pump, queue, sqs_batch
 
+from devkit.simulators.centra import SUCCESS_NEWER
+
 FUNCTION = "CentraFunction"
 
 
@@ -147,3 +149,15 @@ def test_the_wsdl_is_served_with_query_wsdl(stack: Any) -> None:
     response = httpx.get(f"{url}?wsdl")
     assert response.status_code == 200
     assert b"customers_Update" in response.content
+
+
+def test_the_newer_ok_response_is_success_too(stack: Any, centra: Any, lambda_context: Any) -> None:
+    """Centra's newer docs answer <customersUpdateResponse>OK</...> instead of the empty result."""
+    simulator(stack).success = SUCCESS_NEWER
+    queue(stack, FUNCTION, change("n-1", "2026-11-20T09:00:00Z", customer(1)))
+
+    delivery = pump(stack, FUNCTION, centra, lambda_context)
+
+    assert (delivery.delivered, delivery.failed) == (1, 0)
+    assert dlq_messages(stack, FUNCTION) == []
+    assert "C-1" in simulator(stack).records
