@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
-from flow import FIXTURES, change, dlq_messages, element_names, pump, queue, records_after, sqs_batch
+from flow import change, dlq_messages, pump, queue, records_after, sqs_batch
 
 from custsync.transport import soap
-from exigo.connector import WSDL
 
 FUNCTION = "ExigoFunction"
 SOAP = {"customer-sync/local/exigo": {"api": "soap"}}
@@ -168,76 +166,6 @@ def test_the_wsdl_is_parsed_once_per_container(stack: Any, vendor_handler: Any, 
 
     assert len(simulator(stack).calls) == 3
     assert soap.wsdl_loads() == 1
-
-
-def sample_envelope(name: str, **values: str) -> str:
-    text = (FIXTURES / name).read_text()
-    for placeholder, value in values.items():
-        text = text.replace(f">{placeholder}<", f">{value}<")
-    return text
-
-
-def test_the_docs_own_sample_envelope_is_accepted_and_matches_what_zeep_sends(stack: Any) -> None:
-    sim = simulator(stack)
-    sample = sample_envelope("exigo-sample-request.xml", int="7", dateTime="2026-11-20T09:00:00Z")
-    sample = sample.replace("<CustomerKey>string</CustomerKey>", "")  # the page's sample sends both; Exigo refuses that
-    sample = sample.replace(
-        "<LoginName>string</LoginName> <Password>string</Password> <Company>string</Company>",
-        "<LoginName>sync</LoginName> <Password>sync-pass</Password> <Company>acme</Company>",
-    )
-    sim.records["7"] = {"CustomerID": 7, "CustomerKey": "k7"}
-    url = stack.secrets["customer-sync/local/exigo"]["base_url"] + "/3.0/ExigoApi.asmx"
-    headers = {
-        "Content-Type": "text/xml; charset=utf-8",
-        "SOAPAction": '"https://api.exigo.com/UpdateCustomerExtended"',
-    }
-
-    accepted = httpx.post(url, content=sample, headers=headers)
-
-    assert accepted.status_code == 200
-    assert element_names(accepted.content) == element_names((FIXTURES / "exigo-sample-response.xml").read_text())
-    assert sim.records["7"]["extended"]["7/7"]["Field30"] == "string"
-
-    client = soap.load_wsdl(WSDL, 10.0)
-    service = client.create_service("{http://api.exigo.com/}ExigoApiSoap", url)
-    header = client.get_element("{http://api.exigo.com/}ApiAuthentication")(
-        LoginName="sync",
-        Password="sync-pass",
-        Company="acme",
-        Identity="i",
-        RequestTimeUtc="2026-11-20T09:00:00Z",
-        Signature="s",
-    )
-    fields = {f"Field{n}": "string" for n in range(1, 31)}
-    ours = client.create_message(
-        service,
-        "UpdateCustomerExtended",
-        CustomerID=7,
-        ExtendedGroupID=7,
-        CustomerExtendedID=7,
-        **fields,
-        _soapheaders=[header],
-    )
-    from lxml import etree
-
-    assert element_names(etree.tostring(ours)) == element_names(sample)
-
-
-def test_the_docs_sample_with_both_ids_is_refused_with_a_client_fault(stack: Any) -> None:
-    sample = sample_envelope("exigo-sample-request.xml", int="7", dateTime="2026-11-20T09:00:00Z")
-    sample = sample.replace(
-        "<LoginName>string</LoginName> <Password>string</Password> <Company>string</Company>",
-        "<LoginName>sync</LoginName> <Password>sync-pass</Password> <Company>acme</Company>",
-    )
-    url = stack.secrets["customer-sync/local/exigo"]["base_url"] + "/3.0/ExigoApi.asmx"
-    response = httpx.post(
-        url,
-        content=sample,
-        headers={"Content-Type": "text/xml", "SOAPAction": "https://api.exigo.com/UpdateCustomerExtended"},
-    )
-    assert response.status_code == 500
-    assert b"<faultcode>soap:Client</faultcode>" in response.content
-    assert b"cannot both be provided" in response.content
 
 
 def test_rest_and_soap_leave_the_same_state(secrets: Any, tmp_path: Any) -> None:
