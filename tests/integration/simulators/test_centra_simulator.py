@@ -10,6 +10,7 @@ import httpx
 import pytest
 import zeep
 from lxml import etree
+from soap_answers import SOAP_ENV, fault_of
 from zeep.exceptions import Fault as ZeepFault
 from zeep.exceptions import TransportError
 
@@ -20,7 +21,6 @@ ROOT = Path(__file__).resolve().parents[3]
 WSDL = ROOT / "functions" / "centra" / "centra.wsdl"
 FIXTURES = ROOT / "tests" / "fixtures"
 NS = "http://www.centra.com/webservices/"
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 BINDING = "{http://www.centra.com/webservices/}CentraApiBinding"
 ACTION = '"http://www.centra.com/webservices/Customers_Update"'
 ZeepClient: Any = zeep.Client  # zeep is unannotated: its calls go through Any under strict mypy
@@ -76,15 +76,6 @@ def request_xml(*customers: str, username: str = "demo", password: str = "demo")
 def post(http: httpx.Client, body: str, action: str = ACTION, **headers: str) -> httpx.Response:
     sent = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": action, **headers}
     return http.post(DEFAULT_PATH, content=body, headers=sent)
-
-
-def fault_of(response: httpx.Response) -> tuple[str, str]:
-    """(faultcode, faultstring) of a SOAP 1.1 Fault answer."""
-    assert response.status_code == 500
-    assert response.headers["Content-Type"].startswith("text/xml")
-    fault = etree.fromstring(response.content).find(f"{{{SOAP_ENV}}}Body/{{{SOAP_ENV}}}Fault")
-    assert fault is not None, response.text
-    return fault.findtext("faultcode") or "", fault.findtext("faultstring") or ""
 
 
 def login() -> dict[str, str]:

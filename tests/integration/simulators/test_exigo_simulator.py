@@ -11,6 +11,7 @@ import httpx
 import pytest
 import zeep
 from lxml import etree
+from soap_answers import SOAP_ENV, fault_of
 from zeep.exceptions import Fault as ZeepFault
 from zeep.exceptions import TransportError
 
@@ -21,7 +22,6 @@ ROOT = Path(__file__).resolve().parents[3]
 WSDL = ROOT / "functions" / "exigo" / "exigo.wsdl"
 FIXTURES = ROOT / "tests" / "fixtures"
 NS = "http://api.exigo.com/"
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 BINDING = "{http://api.exigo.com/}ExigoApiSoap"
 ASMX = "/3.0/ExigoApi.asmx"
 EXTENDED_ACTION = '"https://api.exigo.com/UpdateCustomerExtended"'
@@ -83,15 +83,6 @@ def soap_envelope(body: str, *, login: tuple[str, str, str] = ("sync", "sync-pas
         f'</ApiAuthentication></soap:Header><soap:Body><UpdateCustomerRequest xmlns="{NS}">{body}'
         "</UpdateCustomerRequest></soap:Body></soap:Envelope>"
     )
-
-
-def fault_of(response: httpx.Response) -> tuple[str, str]:
-    """(faultcode, faultstring) of a SOAP 1.1 Fault answer."""
-    assert response.status_code == 500
-    assert response.headers["Content-Type"].startswith("text/xml")
-    fault = etree.fromstring(response.content).find(f"{{{SOAP_ENV}}}Body/{{{SOAP_ENV}}}Fault")
-    assert fault is not None, response.text
-    return fault.findtext("faultcode") or "", fault.findtext("faultstring") or ""
 
 
 def service(client: Any, server: SimulatorServer) -> Any:

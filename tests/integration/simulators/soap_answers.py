@@ -1,0 +1,17 @@
+"""Reading SOAP simulator answers in tests."""
+
+from __future__ import annotations
+
+import httpx
+from lxml import etree
+
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+
+
+def fault_of(response: httpx.Response) -> tuple[str, str]:
+    """(faultcode, faultstring) of a SOAP 1.1 Fault answer."""
+    assert response.status_code == 500
+    assert response.headers["Content-Type"].startswith("text/xml")
+    fault = etree.fromstring(response.content).find(f"{{{SOAP_ENV}}}Body/{{{SOAP_ENV}}}Fault")
+    assert fault is not None, response.text
+    return fault.findtext("faultcode") or "", fault.findtext("faultstring") or ""
