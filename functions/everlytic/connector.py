@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from custsync.connector import Connector, SendResult, SyncContext, VendorCall, VendorRequest, require
+from custsync.connector import (
+    Connector,
+    SendResult,
+    SyncContext,
+    VendorCall,
+    VendorRequest,
+    checked_field_map,
+    require,
+    secret_choice,
+)
 from custsync.errors import ConfigurationError, ValidationFailed
 from custsync.model import Customer, known_value
 from custsync.transport.rest import RestClient
@@ -66,13 +75,10 @@ class EverlyticConnector(Connector):
     name = "everlytic"
 
     def configure(self, secret: dict[str, Any]) -> None:
-        self.api = str(secret.get("api", "rest"))
-        if self.api not in APIS:
-            raise ConfigurationError(f"secret api: must be one of {', '.join(APIS)}")
-        self.field_map = {**DEFAULT_FIELD_MAP, **self.settings.field_map}
-        unknown = set(self.field_map) - set(STRING_PROPERTIES) - set(INTEGER_PROPERTIES)
-        if unknown:
-            raise ConfigurationError(f"FIELD_MAP: not Everlytic customer properties: {', '.join(sorted(unknown))}")
+        self.api = secret_choice(secret, "api", APIS)
+        self.field_map = checked_field_map(
+            {**DEFAULT_FIELD_MAP, **self.settings.field_map}, (*STRING_PROPERTIES, *INTEGER_PROPERTIES), "Everlytic"
+        )
         self.client = RestClient(
             self.name,
             secret["base_url"],

@@ -16,8 +16,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from custsync.connector import Connector, SendResult, SyncContext, VendorCall, VendorRequest
-from custsync.errors import ConfigurationError, PermanentError, ValidationFailed
+from custsync.connector import (
+    Connector,
+    SendResult,
+    SyncContext,
+    VendorCall,
+    VendorRequest,
+    checked_field_map,
+    secret_choice,
+)
+from custsync.errors import PermanentError, ValidationFailed
 from custsync.model import Customer, known_value
 from custsync.transport.rest import RestClient
 from custsync.transport.soap import SoapClient
@@ -57,14 +65,8 @@ class ExigoConnector(Connector):
     name = "exigo"
 
     def configure(self, secret: dict[str, Any]) -> None:
-        self.api = str(secret.get("api", "rest"))
-        if self.api not in APIS:
-            raise ConfigurationError(f"secret api: must be one of {', '.join(APIS)}")
-        unknown = set(self.settings.field_map) - set(EXTENDED_FIELDS)
-        if unknown:
-            raise ConfigurationError(
-                f"FIELD_MAP: Exigo extended fields are Field1..Field30, not {', '.join(sorted(unknown))}"
-            )
+        self.api = secret_choice(secret, "api", APIS)
+        self.field_map = checked_field_map(self.settings.field_map, EXTENDED_FIELDS, "Exigo's extended record")
         options = self.settings.vendor_options
         self.status_codes = {**DEFAULT_STATUS, **options.get("customer_status", {})}
         self.extended_ids = {
@@ -115,9 +117,7 @@ class ExigoConnector(Connector):
     def _extended_fields(self, customer: Customer) -> dict[str, Any]:
         attributes = customer.attributes or {}
         return {
-            field: attributes[attribute] or ""
-            for field, attribute in self.settings.field_map.items()
-            if attribute in attributes
+            field: attributes[attribute] or "" for field, attribute in self.field_map.items() if attribute in attributes
         }
 
     def _extended_identity(self, context: SyncContext) -> dict[str, int]:

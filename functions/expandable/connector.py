@@ -22,8 +22,16 @@ from typing import Any
 
 import httpx
 
-from custsync.connector import Connector, SendResult, SyncContext, VendorCall, VendorRequest, check_lengths
-from custsync.errors import ConfigurationError, PermanentError, ValidationFailed
+from custsync.connector import (
+    Connector,
+    SendResult,
+    SyncContext,
+    VendorCall,
+    VendorRequest,
+    check_lengths,
+    checked_field_map,
+)
+from custsync.errors import PermanentError, ValidationFailed
 from custsync.model import Customer, known_value
 from custsync.transport.rest import RestClient
 
@@ -85,9 +93,7 @@ class ExpandableConnector(Connector):
             "PASSWORD": str(secret.get("password", "")),
         }
         self.status_codes = {**DEFAULT_STATUS_CODES, **self.settings.vendor_options.get("status_codes", {})}
-        unknown = set(self.settings.field_map) - set(CONTACT_FIELDS)
-        if unknown:
-            raise ConfigurationError(f"FIELD_MAP: not Expandable contact fields: {', '.join(sorted(unknown))}")
+        self.field_map = checked_field_map(self.settings.field_map, CONTACT_FIELDS, "Expandable's contact")
         self.client = RestClient(
             self.name, secret["base_url"], timeout=self.settings.http_timeout_seconds, error_text=error_text
         )
@@ -112,7 +118,7 @@ class ExpandableConnector(Connector):
         if customer.status is not None:
             contact["CONTACT_STATUS"] = self.status_codes[customer.status.value]
         attributes = customer.attributes or {}
-        for vendor_field, attribute in self.settings.field_map.items():
+        for vendor_field, attribute in self.field_map.items():
             if attribute in attributes:
                 contact[vendor_field] = attributes[attribute] or ""
         if not set(contact) - set(KEY_FIELDS):

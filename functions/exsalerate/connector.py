@@ -22,7 +22,9 @@ from custsync.connector import (
     VendorCall,
     VendorRequest,
     check_lengths,
+    checked_field_map,
     require,
+    secret_choice,
     utf16_length,
 )
 from custsync.errors import PermanentError, ValidationFailed
@@ -77,10 +79,12 @@ class ExsalerateConnector(Connector):
     def configure(self, secret: dict[str, Any]) -> None:
         self.site_owner_id = secret.get("site_owner_id")
         self.assigned_to_email = secret.get("assigned_to_email")
-        self.wire_format = str(secret.get("format", "json"))
-        if self.wire_format not in WIRE_FORMATS:
-            raise PermanentError(f"secret format: must be one of {', '.join(WIRE_FORMATS)}", vendor=self.name)
-        self.field_map = {**DEFAULT_FIELD_MAP, **self.settings.field_map}
+        self.wire_format = secret_choice(secret, "format", WIRE_FORMATS)
+        self.field_map = checked_field_map(
+            {**DEFAULT_FIELD_MAP, **self.settings.field_map},
+            (*MAX_LENGTHS, *INTEGER_FIELDS),
+            "Exsalerate's CustomerModel",
+        )
         self.client = RestClient(
             self.name,
             secret["base_url"],

@@ -7,7 +7,7 @@ import pytest
 
 from custsync.config import VendorSettings
 from custsync.connector import SyncContext
-from custsync.errors import ValidationFailed
+from custsync.errors import ConfigurationError, ValidationFailed
 from custsync.model import Customer
 from exsalerate.connector import DATACONTRACT_NS, OPERATION, ExsalerateConnector, to_datacontract_xml
 
@@ -129,3 +129,11 @@ def test_xml_is_the_datacontract_form_in_alphabetical_order() -> None:
 def test_lengths_are_counted_as_dotnet_counts_them() -> None:
     with pytest.raises(ValidationFailed, match="Notes"):
         payload({**FULL, "notes": "\U0001f600" * 2001})  # 2001 code points, 4002 UTF-16 units
+
+
+def test_an_unknown_wire_format_or_field_map_target_fails_at_cold_start() -> None:
+    with pytest.raises(ConfigurationError, match="secret format: 'yaml' is not one of json, "):
+        connector(format="yaml")
+    settings = SETTINGS.model_copy(update={"field_map": {"Shoesize": "shoe"}})
+    with pytest.raises(ConfigurationError, match="FIELD_MAP: Exsalerate's CustomerModel has no field Shoesize"):
+        ExsalerateConnector(settings, lambda force: SECRET)

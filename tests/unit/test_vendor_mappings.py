@@ -93,6 +93,19 @@ def test_exigo_field_map_targets_only_field1_to_field30() -> None:
         connector(ExigoConnector, field_map={"Field31": "tags"})
 
 
+@pytest.mark.parametrize("cls", [ExigoConnector, ExpandableConnector, EverlyticConnector])
+def test_a_field_map_naming_a_field_the_vendor_lacks_fails_at_cold_start(cls: type[Connector]) -> None:
+    with pytest.raises(ConfigurationError, match=r"FIELD_MAP: .* has no field NotAField"):
+        connector(cls, field_map={"NotAField": "tags"})
+
+
+@pytest.mark.parametrize("cls", [ExigoConnector, EverlyticConnector])
+def test_an_unknown_api_in_the_secret_is_named(cls: type[Connector], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(SECRETS, cls.name, {**SECRETS[cls.name], "api": "graphql"})
+    with pytest.raises(ConfigurationError, match="secret api: 'graphql' is not one of rest, "):
+        connector(cls)
+
+
 # -- Centra ------------------------------------------------------------------------------------
 
 

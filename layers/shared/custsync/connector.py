@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from custsync.config import VendorSettings
-from custsync.errors import SyncError, ValidationFailed
+from custsync.errors import ConfigurationError, SyncError, ValidationFailed
 from custsync.model import Customer
 
 SecretLoader = Callable[[bool], dict[str, Any]]
@@ -133,3 +133,19 @@ def check_lengths(
             raise ValidationFailed(
                 name, f"is {length(value)} characters; {vendor} allows at most {limit}", vendor=vendor
             )
+
+
+def secret_choice(secret: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> str:
+    """The secret's ``key``, one of ``allowed`` (the first is the default), or a ``ConfigurationError``."""
+    value = str(secret.get(key, allowed[0]))
+    if value not in allowed:
+        raise ConfigurationError(f"secret {key}: {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def checked_field_map(field_map: Mapping[str, str], targets: Iterable[str], vendor: str) -> dict[str, str]:
+    """``field_map`` (vendor field -> attribute), or a ``ConfigurationError`` naming fields the vendor lacks."""
+    unknown = sorted(set(field_map) - set(targets))
+    if unknown:
+        raise ConfigurationError(f"FIELD_MAP: {vendor} has no field {', '.join(unknown)}")
+    return dict(field_map)
