@@ -339,3 +339,41 @@ def test_retries_end_in_the_dlq_with_the_last_reason(stack: Any, exsalerate: Any
     assert parked["reason"].startswith("gave up after 5 attempts: exsalerate answered HTTP 503")
     assert parked["attempts"] == "5"
     assert queue_depth(stack, FUNCTION) == 0
+
+
+def emitted_metrics(stdout: str) -> dict[tuple[str, str], float]:
+    """CloudWatch EMF lines on stdout, summed per (vendor dimension, metric name)."""
+    totals: dict[tuple[str, str], float] = {}
+    for line in stdout.splitlines():
+        if '"_aws"' not in line:
+            continue
+        document = json.loads(line)
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            assert [sorted(names) for names in directive["Dimensions"]] == [["service", "vendor"]]
+            for metric in directive["Metrics"]:
+                value = document[metric["Name"]]
+                values = value if isinstance(value, list) else [value]
+                key = (document["vendor"], metric["Name"])
+                totals[key] = totals.get(key, 0.0) + (len(values) if metric["Unit"] == "Milliseconds" else sum(values))
+    return totals
+
+
+def test_metrics_count_applied_skipped_and_parked_per_vendor(
+    stack: Any, exsalerate: Any, lambda_context: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    queue(
+        stack,
+        FUNCTION,
+        change("m-new", "2026-11-20T09:05:00Z", {"key": "M1", "company": "Metric AB"}),
+        change("m-old", "2026-11-20T09:00:00Z", {"key": "M1", "company": "Older AB"}),
+        change("m-long", "2026-11-20T09:00:00Z", {"key": "M2", "company": "Long AB", "notes": "n" * 4001}),
+    )
+    capsys.readouterr()
+
+    pump(stack, FUNCTION, exsalerate, lambda_context)
+
+    totals = emitted_metrics(capsys.readouterr().out)
+    assert totals[("exsalerate", "ChangesApplied")] == 1
+    assert totals[("exsalerate", "ChangesSkipped")] == 1
+    assert totals[("exsalerate", "ChangesParked")] == 1
+    assert totals[("exsalerate", "VendorLatency")] >= 1, "one latency sample per vendor call"
