@@ -169,3 +169,20 @@ def records_after(
         records: dict[str, Any] = json.loads(json.dumps(local.simulators[vendor].records))
     forget_secrets()
     return records
+
+
+def emitted_metrics(stdout: str) -> dict[tuple[str, str], float]:
+    """CloudWatch EMF lines on stdout, summed per (vendor dimension, metric name)."""
+    totals: dict[tuple[str, str], float] = {}
+    for line in stdout.splitlines():
+        if '"_aws"' not in line:
+            continue
+        document = json.loads(line)
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            assert [sorted(names) for names in directive["Dimensions"]] == [["service", "vendor"]]
+            for metric in directive["Metrics"]:
+                value = document[metric["Name"]]
+                values = value if isinstance(value, list) else [value]
+                key = (document["vendor"], metric["Name"])
+                totals[key] = totals.get(key, 0.0) + (len(values) if metric["Unit"] == "Milliseconds" else sum(values))
+    return totals

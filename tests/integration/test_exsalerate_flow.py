@@ -9,7 +9,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flow import ALL_VENDORS, change, dlq_messages, pump, queue, queue_depth, shopify_customer, shopify_event, sqs_batch
+from flow import (
+    ALL_VENDORS,
+    change,
+    dlq_messages,
+    emitted_metrics,
+    pump,
+    queue,
+    queue_depth,
+    shopify_customer,
+    shopify_event,
+    sqs_batch,
+)
 
 from custsync.config import WebhookSettings
 from custsync.webhook import build_webhook_app
@@ -339,23 +350,6 @@ def test_retries_end_in_the_dlq_with_the_last_reason(stack: Any, exsalerate: Any
     assert parked["reason"].startswith("gave up after 5 attempts: exsalerate answered HTTP 503")
     assert parked["attempts"] == "5"
     assert queue_depth(stack, FUNCTION) == 0
-
-
-def emitted_metrics(stdout: str) -> dict[tuple[str, str], float]:
-    """CloudWatch EMF lines on stdout, summed per (vendor dimension, metric name)."""
-    totals: dict[tuple[str, str], float] = {}
-    for line in stdout.splitlines():
-        if '"_aws"' not in line:
-            continue
-        document = json.loads(line)
-        for directive in document["_aws"]["CloudWatchMetrics"]:
-            assert [sorted(names) for names in directive["Dimensions"]] == [["service", "vendor"]]
-            for metric in directive["Metrics"]:
-                value = document[metric["Name"]]
-                values = value if isinstance(value, list) else [value]
-                key = (document["vendor"], metric["Name"])
-                totals[key] = totals.get(key, 0.0) + (len(values) if metric["Unit"] == "Milliseconds" else sum(values))
-    return totals
 
 
 def test_metrics_count_applied_skipped_and_parked_per_vendor(

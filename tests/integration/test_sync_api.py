@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flow import api_event
+import pytest
+from flow import api_event, emitted_metrics
 
 PATH = "/vendors/exsalerate/customers/{key}"
 
@@ -92,3 +93,19 @@ def test_a_vendor_outage_is_503_and_a_vendor_refusal_422(stack: Any, exsalerate:
     status, body = put(exsalerate, lambda_context, "K-8", {"company": "No AB"})
     assert status == 422
     assert "Rejected by Exsalerate" in body["error"]
+
+
+def test_refused_requests_and_failed_changes_are_counted(
+    stack: Any, exsalerate: Any, lambda_context: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack.simulators["exsalerate"].faults.add("status", status=503, method="PUT")
+    capsys.readouterr()
+
+    put(exsalerate, lambda_context, "K-9", {"company": "X", "email": "nope"})
+    put(exsalerate, lambda_context, "K-9", {"company": "X"}, vendor="centra")
+    put(exsalerate, lambda_context, "K-9", {"company": "Down AB"})
+
+    totals = emitted_metrics(capsys.readouterr().out)
+    assert totals[("exsalerate", "RequestsRejected")] == 2
+    assert totals[("exsalerate", "ChangesFailed")] == 1
+    assert ("exsalerate", "ChangesApplied") not in totals

@@ -172,13 +172,14 @@ class VendorRuntime:
         @app.put("/vendors/<vendor_name>/customers/<key>")
         def put_customer(vendor_name: str, key: str) -> Response[Any]:
             if vendor_name != vendor:
-                return _json(404, {"error": f"vendor: this function serves '{vendor}', not '{vendor_name}'"})
+                return _rejected(404, f"vendor: this function serves '{vendor}', not '{vendor_name}'")
             change = self._api_change(app, key)
             if isinstance(change, Response):
                 return change
             logger.set_correlation_id(change.change_id)
             logger.append_keys(customer_key=key, vendor=vendor)
             if app.current_event.get_query_string_value("dryRun", "false").lower() == "true":
+                metrics.add_metric(name="DryRuns", unit="Count", value=1)
                 plan = self.engine.plan(change)
                 if isinstance(plan, Outcome):
                     return _json(200, {"dryRun": True, **plan.as_dict()})
@@ -189,6 +190,8 @@ class VendorRuntime:
 
         @app.exception_handler(SyncError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
         def sync_error(exc: SyncError) -> Response[Any]:
+            metrics.add_metric(name="ChangesFailed", unit="Count", value=1)
+            logger.warning("change failed", extra={"reason": exc.reason, "error_type": type(exc).__name__})
             return _json(*_api_status(exc))
 
         return app
@@ -198,11 +201,11 @@ class VendorRuntime:
         try:
             body = event.json_body
         except ValueError:
-            return _json(400, {"error": "body: is not valid JSON"})
+            return _rejected(400, "body: is not valid JSON")
         if not isinstance(body, dict):
-            return _json(400, {"error": "body: must be a JSON object (a canonical Customer)"})
+            return _rejected(400, "body: must be a JSON object (a canonical Customer)")
         if body.setdefault("key", key) != key:
-            return _json(400, {"error": "key: the body's key does not match the path's"})
+            return _rejected(400, "key: the body's key does not match the path's")
         occurred_header = event.headers.get("X-Occurred-At")
         try:
             vendor_id = event.get_query_string_value("vendorId")
@@ -214,9 +217,9 @@ class VendorRuntime:
                 vendor_ids={self.settings.vendor: vendor_id} if vendor_id else {},
             )
         except ValidationError as exc:
-            return _json(400, {"error": describe_validation_error(exc)})
+            return _rejected(400, describe_validation_error(exc))
         except ValueError:
-            return _json(400, {"error": "X-Occurred-At: must be an ISO-8601 timestamp with a zone"})
+            return _rejected(400, "X-Occurred-At: must be an ISO-8601 timestamp with a zone")
 
 
 def _loggable(body: str) -> Any:
@@ -239,6 +242,12 @@ def _api_status(exc: SyncError) -> tuple[int, dict[str, Any]]:
     if exc.status is None:
         return 400, body  # our own validation of the mapped request
     return 422, body
+
+
+def _rejected(status: int, error: str) -> Response[Any]:
+    """A request refused before any vendor work: counted, and answered naming what was wrong."""
+    metrics.add_metric(name="RequestsRejected", unit="Count", value=1)
+    return _json(status, {"error": error})
 
 
 def _json(status: int, body: dict[str, Any]) -> Response[Any]:
