@@ -25,6 +25,8 @@ from custsync.transport.soap import SoapClient
 
 WSDL = Path(__file__).with_name("centra.wsdl")
 OPERATION = "customers_Update"
+# The faultstring of a refused login (the docs give none; this is what Centra's SOAP module answers).
+LOGIN_REFUSED = re.compile(r"login failed|wrong username or password|not authori[sz]ed", re.IGNORECASE)
 FIELDS = {
     "firstname": "first_name",
     "lastname": "last_name",
@@ -51,7 +53,8 @@ class CentraConnector(Connector):
         self.status_values = {**DEFAULT_STATUS, **options.get("status", {})}
         self.login = {"username": str(secret.get("username", "")), "password": str(secret.get("password", ""))}
         # The whole endpoint URL is in the secret: it differs between shop and docs hosts.
-        self.soap = SoapClient(self.name, WSDL, str(secret["base_url"]), timeout=self.settings.http_timeout_seconds)
+        timeout = self.settings.http_timeout_seconds
+        self.soap = SoapClient(self.name, WSDL, str(secret["base_url"]), timeout=timeout, auth_fault=LOGIN_REFUSED)
 
     def to_request(self, customer: Customer, context: SyncContext) -> VendorRequest:
         record: dict[str, Any] = {"id": require(customer.key, "id", self.name), "store": self.store}

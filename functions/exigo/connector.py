@@ -13,6 +13,7 @@ or ``VENDOR_OPTIONS``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ from custsync.transport.soap import SoapClient
 WSDL = Path(__file__).with_name("exigo.wsdl")
 NAMESPACE = "http://api.exigo.com/"
 UPDATE_CUSTOMER = "UpdateCustomer"
+# The faultstring of a refused ApiAuthentication header (the docs give none).
+LOGIN_REFUSED = re.compile(r"invalid login|credentials|authenticat(ion|e) failed", re.IGNORECASE)
 UPDATE_EXTENDED = "UpdateCustomerExtended"
 REST_PATHS = {UPDATE_CUSTOMER: "3.0/customers", UPDATE_EXTENDED: "3.0/customers/extended"}
 BASE_FIELDS = {
@@ -78,7 +81,7 @@ class ExigoConnector(Connector):
         timeout = self.settings.http_timeout_seconds
         self.rest = RestClient(self.name, base_url, auth=(f"{login}@{company}", password), timeout=timeout)
         self.soap = (
-            SoapClient(self.name, WSDL, f"{base_url}/3.0/ExigoApi.asmx", timeout=timeout)
+            SoapClient(self.name, WSDL, f"{base_url}/3.0/ExigoApi.asmx", timeout=timeout, auth_fault=LOGIN_REFUSED)
             if self.api == "soap"
             else None
         )

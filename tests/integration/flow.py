@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from lxml import etree
 
@@ -186,3 +187,12 @@ def emitted_metrics(stdout: str) -> dict[tuple[str, str], float]:
                 key = (document["vendor"], metric["Name"])
                 totals[key] = totals.get(key, 0.0) + (len(values) if metric["Unit"] == "Milliseconds" else sum(values))
     return totals
+
+
+def rotate_password(stack: Any, vendor: str, password: str) -> None:
+    """The vendor's password changes and its secret is updated to match; the functions still cache the old."""
+    stack.simulators[vendor].password = password
+    name = f"customer-sync/local/{vendor}"
+    secretsmanager = boto3.client("secretsmanager")
+    secret = json.loads(secretsmanager.get_secret_value(SecretId=name)["SecretString"])
+    secretsmanager.put_secret_value(SecretId=name, SecretString=json.dumps({**secret, "password": password}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flow import FIXTURES, change, dlq_messages, element_names, pump, queue, sqs_batch
+from flow import FIXTURES, change, dlq_messages, element_names, pump, queue, rotate_password, sqs_batch
 
 from devkit.simulators.centra import SUCCESS_NEWER
 
@@ -92,7 +92,23 @@ def test_wrong_login_is_refused_and_parked_after_one_refresh(stack: Any, centra:
     pump(stack, FUNCTION, centra, lambda_context)
 
     (parked,) = dlq_messages(stack, FUNCTION)
+    assert parked["errorType"] == "AuthError"
     assert "Login failed" in parked["reason"]
+    assert len(simulator(stack).calls) == 2, "one try, one try after re-reading the secret"
+
+
+def test_a_rotated_login_is_read_again_and_the_batch_applies(stack: Any, centra: Any, lambda_context: Any) -> None:
+    queue(stack, FUNCTION, change("r-0", "2026-11-20T09:00:00Z", customer(0)))
+    pump(stack, FUNCTION, centra, lambda_context)
+    rotate_password(stack, "centra", "rotated")
+    queue(stack, FUNCTION, *(change(f"r-{n}", "2026-11-20T09:00:00Z", customer(n)) for n in (1, 2)))
+
+    delivery = pump(stack, FUNCTION, centra, lambda_context)
+
+    assert (delivery.delivered, delivery.failed) == (2, 0)
+    assert dlq_messages(stack, FUNCTION) == []
+    assert sorted(simulator(stack).records) == ["C-0", "C-1", "C-2"]
+    assert len(simulator(stack).calls) == 3, "the first batch; the second refused, then sent again once"
 
 
 def test_the_connector_sends_the_docs_envelope_shape(stack: Any, vendor_handler: Any) -> None:

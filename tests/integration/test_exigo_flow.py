@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flow import change, dlq_messages, pump, queue, records_after, sqs_batch
+from flow import change, dlq_messages, pump, queue, records_after, rotate_password, sqs_batch
 
 from custsync.transport import soap
 
@@ -140,6 +140,27 @@ def test_a_server_fault_is_retried_and_a_client_fault_is_not(stack: Any, exigo: 
     (parked,) = dlq_messages(stack, FUNCTION)
     assert parked["errorType"] == "PermanentError"
     assert "SOAP fault Client: Field1 is not a valid value" in parked["reason"]
+
+
+@pytest.mark.parametrize("secrets", [SOAP], indirect=True)
+def test_a_refused_soap_login_is_read_again_once(stack: Any, exigo: Any, lambda_context: Any) -> None:
+    queue(stack, FUNCTION, change("x-1", "2026-11-20T09:00:00Z", {"key": "E1", "email": "a@example.com"}))
+    pump(stack, FUNCTION, exigo, lambda_context)
+    rotate_password(stack, "exigo", "rotated")
+    queue(stack, FUNCTION, change("x-2", "2026-11-20T09:10:00Z", {"key": "E1", "email": "b@example.com"}))
+
+    assert pump(stack, FUNCTION, exigo, lambda_context).failed == 0
+    assert dlq_messages(stack, FUNCTION) == []
+    assert only_record(stack)["Email"] == "b@example.com"
+    assert len(simulator(stack).calls) == 3, "the first change; the second refused, then sent again once"
+
+    simulator(stack).password = "rotated-again"  # and the secret not updated: refused twice, parked
+    queue(stack, FUNCTION, change("x-3", "2026-11-20T09:20:00Z", {"key": "E1", "email": "c@example.com"}))
+    pump(stack, FUNCTION, exigo, lambda_context)
+    (parked,) = dlq_messages(stack, FUNCTION)
+    assert parked["errorType"] == "AuthError"
+    assert "Invalid login credentials" in parked["reason"]
+    assert len(simulator(stack).calls) == 5
 
 
 @pytest.mark.parametrize("secrets", [SOAP], indirect=True)

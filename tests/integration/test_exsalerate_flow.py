@@ -17,6 +17,7 @@ from flow import (
     pump,
     queue,
     queue_depth,
+    rotate_password,
     shopify_customer,
     shopify_event,
     sqs_batch,
@@ -234,6 +235,11 @@ def test_refused_credentials_are_refreshed_once_then_parked(stack: Any, exsalera
     assert "Authorization has been denied" in parked["reason"]
     calls = stack.simulators["exsalerate"].calls_to("/api/Customer")
     assert [c.method for c in calls] == ["GET", "GET"], "one try, one try after re-reading the secret"
+
+    rotate_password(stack, "exsalerate", "rotated-again")
+    queue(stack, FUNCTION, change("auth-2", "2026-11-20T09:05:00Z", {"key": "A2", "company": "Rotated AB"}))
+    assert pump(stack, FUNCTION, exsalerate, lambda_context).failed == 0
+    assert [r["RefCode"] for r in stack.simulators["exsalerate"].records.values()] == ["A2"]
 
 
 @pytest.fixture

@@ -4,13 +4,15 @@ The WSDL ships in the function folder and is parsed once per container
 (``load_wsdl`` is cached; ``wsdl_loads`` counts real parses). Calls go through
 httpx with the REST client's timeouts, and failures become the runtime's error
 types: a SOAP Fault by its faultcode (``Client`` -> ``PermanentError``,
-``Server`` -> ``RetryableError``, carrying the faultstring), an HTTP failure by
-its status as for REST, a network failure as retryable.
+``Server`` -> ``RetryableError``, carrying the faultstring; a client fault whose
+text says the login was refused -> ``AuthError``, so the credentials are re-read
+once), an HTTP failure by its status as for REST, a network failure as retryable.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from zeep.exceptions import ValidationError as ZeepValidationError
 from zeep.proxy import ServiceProxy
 from zeep.transports import Transport
 
-from custsync.errors import ConfigurationError, PermanentError, RetryableError, SyncError
+from custsync.errors import AuthError, ConfigurationError, PermanentError, RetryableError, SyncError
 from custsync.observability import logger, redact_text
 from custsync.transport.rest import RETRYABLE_STATUS, error_for_exception
 
@@ -59,20 +61,35 @@ def wsdl_loads() -> int:
     return load_wsdl.cache_info().misses
 
 
-def fault_error(vendor: str, fault: Fault) -> SyncError:
-    """A SOAP 1.1 Fault: the caller's fault is permanent, the server's worth a retry."""
+def fault_error(vendor: str, fault: Fault, auth_fault: re.Pattern[str] | None = None) -> SyncError:
+    """A SOAP 1.1 Fault: the caller's fault is permanent, the server's worth a retry.
+
+    ``auth_fault`` matches the faultstring the vendor gives for refused credentials.
+    """
     code = str(fault.code or "").rsplit("}", 1)[-1].rsplit(":", 1)[-1]  # "soap:Client", "{ns}Client" -> "Client"
-    reason = f"{vendor} SOAP fault {code}: {redact_text(str(fault.message or ''))}"
+    message = str(fault.message or "")
+    reason = f"{vendor} SOAP fault {code}: {redact_text(message)}"
     if code.endswith("Server") or code.endswith("Receiver"):
         return RetryableError(reason, vendor=vendor, status=500)
+    if auth_fault is not None and auth_fault.search(message):
+        return AuthError(reason, vendor=vendor, status=500)
     return PermanentError(reason, vendor=vendor, status=500)
 
 
 class SoapClient:
     """One vendor's SOAP service at the address from its secret."""
 
-    def __init__(self, vendor: str, wsdl: Path, address: str, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        vendor: str,
+        wsdl: Path,
+        address: str,
+        *,
+        timeout: float = 10.0,
+        auth_fault: re.Pattern[str] | None = None,
+    ) -> None:
         self.vendor = vendor
+        self.auth_fault = auth_fault
         self.client = load_wsdl(wsdl, timeout)
         (binding,) = [name for name in self.client.wsdl.bindings if "Soap12" not in name]  # the SOAP 1.1 binding
         self.service: ServiceProxy = self.client.create_service(binding, address)
@@ -86,7 +103,7 @@ class SoapClient:
         try:
             return self.service[operation](**body, _soapheaders=soap_headers)
         except Fault as fault:
-            raise fault_error(self.vendor, fault) from fault
+            raise fault_error(self.vendor, fault, self.auth_fault) from fault
         except TransportError as exc:
             status = int(exc.status_code or 0)
             reason = f"{self.vendor} answered HTTP {status}: {redact_text(str(exc.message))[:300]}"
