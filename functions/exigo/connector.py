@@ -34,9 +34,9 @@ from custsync.transport.soap import SoapClient
 WSDL = Path(__file__).with_name("exigo.wsdl")
 NAMESPACE = "http://api.exigo.com/"
 UPDATE_CUSTOMER = "UpdateCustomer"
+UPDATE_EXTENDED = "UpdateCustomerExtended"
 # The faultstring of a refused ApiAuthentication header (the docs give none).
 LOGIN_REFUSED = re.compile(r"invalid login|credentials|authenticat(ion|e) failed", re.IGNORECASE)
-UPDATE_EXTENDED = "UpdateCustomerExtended"
 REST_PATHS = {UPDATE_CUSTOMER: "3.0/customers", UPDATE_EXTENDED: "3.0/customers/extended"}
 BASE_FIELDS = {
     "FirstName": "first_name",
