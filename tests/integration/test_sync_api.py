@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from flow import api_event, emitted_metrics
+from flow import ALL_VENDORS, api_event, emitted_metrics
 
 PATH = "/vendors/exsalerate/customers/{key}"
 
@@ -109,3 +109,21 @@ def test_refused_requests_and_failed_changes_are_counted(
     assert totals[("exsalerate", "RequestsRejected")] == 2
     assert totals[("exsalerate", "ChangesFailed")] == 1
     assert ("exsalerate", "ChangesApplied") not in totals
+
+
+@pytest.mark.parametrize("vendor", ALL_VENDORS)
+def test_a_dry_run_shows_the_request_but_no_credential(
+    stack: Any, vendor_handler: Any, lambda_context: Any, secrets: dict[str, Any], vendor: str
+) -> None:
+    customer = {"first_name": "Ada", "last_name": "Lovelace", "company": "Dry AB", "email": "dry@example.com"}
+    query = {"dryRun": "true", "vendorId": "9001"}
+    before = json.dumps(stack.simulators[vendor].records, sort_keys=True, default=str)
+    status, body = put(vendor_handler(vendor), lambda_context, "K-10", customer, query, vendor=vendor)
+
+    assert status == 200
+    assert body["request"]["calls"], "the mapped vendor request is shown"
+    secret = secrets[f"customer-sync/local/{vendor}"]
+    credentials = [str(value) for key, value in secret.items() if key in ("password", "api_key")]
+    assert credentials
+    assert not [value for value in credentials if value in json.dumps(body)]
+    assert json.dumps(stack.simulators[vendor].records, sort_keys=True, default=str) == before, "nothing was written"
