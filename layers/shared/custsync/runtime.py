@@ -18,7 +18,7 @@ import functools
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -260,7 +260,7 @@ def build_handler(connector_class: type[Connector]) -> Handler:
     app = runtime.api()
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-    @tracer.capture_lambda_handler
+    @tracer.capture_lambda_handler(capture_response=False)  # the API's response is the vendor's customer record
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_dimension(name="vendor", value=runtime.settings.vendor)
@@ -268,5 +268,5 @@ def build_handler(connector_class: type[Connector]) -> Handler:
             return runtime.handle_sqs(event, context)
         return app.resolve(event, context)
 
-    handler.runtime = runtime  # type: ignore[attr-defined]
-    return handler
+    handler.runtime = runtime
+    return cast(Handler, handler)  # Powertools types the configured tracer decorator loosely
