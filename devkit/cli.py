@@ -15,9 +15,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from devkit import operator
 from devkit.demo import run_demo
+from devkit.inputs import InputError, read_json_object
 from devkit.stack.local import LocalStack, load_secrets, load_seed
+from devkit.stack.template import Template
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,11 +65,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except InputError as exc:
+        parser.exit(2, f"custsync: error: {exc}\n")
+    except (BotoCoreError, ClientError) as exc:
+        parser.exit(2, f"custsync: error: AWS: {exc}\n")
+
+
+def _run(args: argparse.Namespace) -> int:
     root: Path = args.root
     if args.command == "local":
+        Template(root / "template.yaml").function(args.logical_id)  # an unknown id fails before anything starts
         secrets = load_secrets(args.secrets or root / "local" / "secrets.json")
-        event = json.loads(args.event.read_text())
+        event = read_json_object(args.event, "(a Lambda event)")
         with LocalStack(root, secrets, seed=load_seed(root)) as stack:
             response = stack.invoke(args.logical_id, event)
         print(json.dumps(response, indent=2))
@@ -81,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         moved = operator.redrive(args.vendor, args.stage)
         print(f"redrove {moved} message(s) from the {args.vendor} DLQ")
         return 0
+    if not args.file.is_file():
+        raise InputError(f"{args.file}: no such file")
     problems, sent = operator.send_batch(args.vendor, args.stage, args.file)
     for problem in problems:
         print(problem, file=sys.stderr)

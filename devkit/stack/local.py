@@ -15,6 +15,7 @@ import boto3
 import httpx
 from moto.server import ThreadedMotoServer
 
+from devkit.inputs import read_json_object
 from devkit.simulators import from_secret
 from devkit.simulators.base import Simulator, SimulatorServer
 from devkit.stack.aws import create_resources
@@ -40,10 +41,7 @@ LOCAL_ENVIRONMENT = {
 
 
 def load_secrets(path: Path) -> dict[str, Any]:
-    secrets = json.loads(path.read_text())
-    if not isinstance(secrets, dict):
-        raise ValueError(f"{path}: must be a JSON object mapping secret names to their values")
-    return secrets
+    return read_json_object(path, "mapping secret names to their values")
 
 
 def on_free_ports(secrets: dict[str, Any]) -> dict[str, Any]:
@@ -62,10 +60,7 @@ def on_free_ports(secrets: dict[str, Any]) -> dict[str, Any]:
 def load_seed(root: Path) -> dict[str, Any]:
     """Records the simulators start with (``local/simulator-seed.json``: vendor -> record key -> record)."""
     path = root / "local" / "simulator-seed.json"
-    seed = json.loads(path.read_text()) if path.exists() else {}
-    if not isinstance(seed, dict):
-        raise ValueError(f"{path}: must be a JSON object mapping vendors to their records")
-    return seed
+    return read_json_object(path, "mapping vendors to their records") if path.exists() else {}
 
 
 class LocalStack:

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from devkit.inputs import InputError
+
 REGION = "eu-west-1"
 ACCOUNT_ID = "123456789012"
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
@@ -67,7 +69,7 @@ class Template:
     def function(self, logical_id: str) -> FunctionSpec:
         functions = self.of_type("AWS::Serverless::Function")
         if logical_id not in functions:
-            raise KeyError(f"{logical_id} is not a function in {self.path.name}; functions: {', '.join(functions)}")
+            raise InputError(f"{logical_id} is not a function in {self.path.name}; functions: {', '.join(functions)}")
         globals_ = (self.body.get("Globals") or {}).get("Function") or {}
         props = {**globals_, **functions[logical_id]["Properties"]}
         environment = {
