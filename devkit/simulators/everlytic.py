@@ -2,7 +2,8 @@
 
 - REST ``PUT /api/2.0/customers/<id>``: HTTP Basic ``username:api_key``, ``Content-Type:
   application/json``; answers ``{"links": [...], "item": {...}}``; errors ``{"error": {"message"}}``
-  (401 credentials, 400 validation, 404 unknown customer, 405 method, 415 content type).
+  (401 credentials, 400 validation, 404 unknown customer, 405 method, 415 content type). As the
+  vendor, it answers JSON only to ``Accept: application/json`` and XML (``<response>``) otherwise.
 - XML-RPC ``POST /xmlrpc`` (path configurable), HTTP Basic as REST: ``UpdateCustomer(int id,
   struct properties) -> int``; errors are Faults with faultCode 401 (credentials), 400
   (validation), 404 (unknown customer), -32601 (unknown method), -32700 (malformed XML).
@@ -20,6 +21,7 @@ import hashlib
 import json
 import xmlrpc.client
 from typing import Any
+from xml.etree import ElementTree
 
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
@@ -65,7 +67,16 @@ class EverlyticSimulator(Simulator):
         ]
 
     def error_response(self, status: int, message: str, *, request: Request | None = None) -> Response:
-        return Response(json.dumps({"error": {"message": message}}), status=status, mimetype="application/json")
+        return self._answer(request, status, {"error": {"message": message}})
+
+    @staticmethod
+    def _answer(request: Request | None, status: int, body: dict[str, Any]) -> Response:
+        """JSON when the caller accepts JSON, the vendor's XML form otherwise."""
+        if request is None or "application/json" in request.headers.get("Accept", ""):
+            return Response(json.dumps(body), status=status, mimetype="application/json")
+        root = ElementTree.Element("response")
+        _to_xml(root, body)
+        return Response(ElementTree.tostring(root, encoding="unicode"), status=status, mimetype="application/xml")
 
     def seed_customer(self, customer_id: int, **properties: Any) -> dict[str, Any]:
         record = {"id": customer_id, **dict.fromkeys(STRINGS, ""), **dict.fromkeys(INTEGERS, 0), **properties}
@@ -85,9 +96,9 @@ class EverlyticSimulator(Simulator):
                 raise EverlyticError(400, "The request body is not valid JSON.") from exc
             record = self.update_customer(customer_id, properties)
         except EverlyticError as exc:
-            return self.error_response(exc.status, exc.message)
+            return self.error_response(exc.status, exc.message, request=request)
         links = [{"title": "self", "rel": "self", "href": f"/api/2.0/customers/{customer_id}"}]
-        return Response(json.dumps({"links": links, "item": record}), status=200, mimetype="application/json")
+        return self._answer(request, 200, {"links": links, "item": record})
 
     def xmlrpc(self, request: Request) -> Response:
         try:
@@ -143,3 +154,14 @@ class EverlyticSimulator(Simulator):
             raise EverlyticError(400, f"{name} must be one of: {', '.join(ENUMS[name])}.")
         if name == "country" and value and not (len(value) == 2 and value.isalpha()):
             raise EverlyticError(400, "country must be a two-character country code.")
+
+
+def _to_xml(parent: ElementTree.Element, value: Any) -> None:
+    if isinstance(value, dict):
+        for name, item in value.items():
+            _to_xml(ElementTree.SubElement(parent, str(name)), item)
+    elif isinstance(value, list):
+        for item in value:
+            _to_xml(ElementTree.SubElement(parent, "item"), item)
+    else:
+        parent.text = "" if value is None else str(value)
