@@ -9,10 +9,10 @@
   JSON is invalid, CUSTOMER_ID or CUST_CONTACT is missing, nothing but the keys is sent, a field
   is not in the documented Full Request JSON, a value is not a string, or NOTES is over 32,765
   characters; 400 "Customer Contact not found." for a contact that does not exist (create it
-  with ``POST /api/customer-contact-create``). Success merges the sent fields and returns the
-  whole contact with the audit fields filled in.
+  with ``POST /api/customer-contact-create``, which refuses one that exists). Success merges the
+  sent fields and returns the whole contact with the audit fields filled in.
 - Errors are always ``{"MESSAGE", "MESSAGE_CODE"}``. Codes: E400 invalid request, E401 no
-  token, E402 malformed token, E403 login failure, E404 contact not found, E405 method, E500.
+  token, E402 malformed token, E403 login failure, E404 contact not found, E405 method, E406 contact exists, E500.
 """
 
 from __future__ import annotations
@@ -115,6 +115,8 @@ class ExpandableSimulator(Simulator):
             body = _post_json(request)
             self._check_token(body)
             fields = self._contact_fields(body)
+            if _record_key(body) in self.records:
+                raise ExpandableError(400, "Customer Contact already exists.", "E406")
         except ExpandableError as exc:
             return _error(exc)
         return _json(self.seed_contact(str(body["CUSTOMER_ID"]), str(body["CUST_CONTACT"]), **fields))

@@ -83,3 +83,41 @@ def test_expandable_is_post_only(expandable: tuple[ExpandableSimulator, str, lis
     _, url, _ = expandable
     response = httpx.get(f"{url}/api/customer-contact-update")
     assert (response.status_code, response.json()["MESSAGE"]) == (405, "Request method must be POST.")
+
+
+# The documented success response: the whole contact, audit fields included, no AUTH_TOKEN.
+SUCCESS_FIELDS = {
+    "CUSTOMER_ID", "CUST_CONTACT", "CONTACT_STATUS", "FIRST_NAME", "LAST_NAME", "INITIAL", "TITLE", "MAIL_STOP",
+    "ADDRESS_1", "ADDRESS_2", "ADDRESS_3", "CITY", "STATE", "ZIP_CODE", "COUNTRY", "PHONE_NO", "FAX_NO",
+    "CELL_PHONE_NO", "PAGER_NO", "E_MAIL", "E_MAIL_2", "WEB_ADDRESS", *(f"SOFCT_USER_{n}" for n in range(1, 17)),
+    "CREATED_BY", "DATE_CREATED", "MODIFIED_BY", "DATE_MODIFIED", "OPERATOR_ID", "DATE_LAST_UPDT",
+    "TIME_LAST_UPDT", "NOTES", "ATTACHMENTS",
+}  # fmt: skip
+
+
+def test_expandable_creates_once_and_answers_the_whole_contact(
+    expandable: tuple[ExpandableSimulator, str, list[float]],
+) -> None:
+    sim, url, _ = expandable
+    auth = token(url).json()["AUTH_TOKEN"]
+    body = {"CUSTOMER_ID": "NEWCO", "CUST_CONTACT": "AL", "FIRST_NAME": "Ada", "AUTH_TOKEN": auth}
+    created = httpx.post(f"{url}/api/customer-contact-create", json=body)
+    assert created.status_code == 200
+    assert set(created.json()) == SUCCESS_FIELDS
+    assert (created.json()["FIRST_NAME"], created.json()["CREATED_BY"]) == ("Ada", "SYNC")
+    again = httpx.post(f"{url}/api/customer-contact-create", json=body)
+    assert (again.status_code, again.json()["MESSAGE"]) == (400, "Customer Contact already exists.")
+    updated = httpx.post(f"{url}/api/customer-contact-update", json={**body, "LAST_NAME": "Lovelace"})
+    assert set(updated.json()) == SUCCESS_FIELDS
+    assert sim.records["NEWCO/AL"]["LAST_NAME"] == "Lovelace"
+
+
+@pytest.mark.parametrize("content", [b"", b"{not json", b"[]"])
+def test_expandable_refuses_a_body_that_is_not_a_json_object(
+    expandable: tuple[ExpandableSimulator, str, list[float]], content: bytes
+) -> None:
+    _, url, _ = expandable
+    for path in ("/api/auth-token-get", "/api/customer-contact-update"):
+        response = httpx.post(f"{url}{path}", content=content, headers={"Content-Type": "application/json"})
+        assert response.status_code == 400
+        assert response.json() == {"MESSAGE": "Request JSON is invalid.", "MESSAGE_CODE": "E400"}
