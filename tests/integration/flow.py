@@ -173,7 +173,7 @@ def records_after(
 
 
 def emitted_metrics(stdout: str) -> dict[tuple[str, str], float]:
-    """CloudWatch EMF lines on stdout, summed per (vendor dimension, metric name)."""
+    """CloudWatch EMF lines on stdout per (vendor dimension, metric name): counts summed, timings counted."""
     totals: dict[tuple[str, str], float] = {}
     for line in stdout.splitlines():
         if '"_aws"' not in line:
