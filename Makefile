@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: install demo test unit integration e2e lint typecheck validate build schema bench clean
+.PHONY: install demo test unit integration e2e lint typecheck validate build lock schema bench clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,10 +17,10 @@ $(STAMP): requirements-dev.lock pyproject.toml
 
 install: $(STAMP) ## create .venv and install everything pinned
 
-demo: $(STAMP) ## the whole flow on the local stack: moto, simulators, the Lambda emulator
+demo: build ## the whole flow on the local stack: moto, simulators, the Lambda emulator running the built artifact
 	$(BIN)/custsync demo
 
-test: lint typecheck validate ## every check CI runs, then the tests
+test: lint typecheck validate build ## every check CI runs, then the tests (e2e ones on the built artifact)
 	$(BIN)/python -m pytest
 
 unit: $(STAMP)
@@ -29,27 +29,35 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/python -m pytest tests/integration
 
-e2e: $(STAMP)
+e2e: build
 	$(BIN)/python -m pytest tests/e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/ruff check --target-version py313 --select E,F,W,PLE layers/shared functions devkit/stack/lambda_bootstrap.py
 
-typecheck: $(STAMP)
+typecheck: $(STAMP) ## mypy strict; what deploys is checked for python3.13 (the Lambda runtime) too
 	$(BIN)/mypy layers/shared/custsync functions devkit tests benchmarks
+	$(BIN)/mypy --python-version 3.13 layers/shared/custsync functions devkit/stack/lambda_bootstrap.py
 
 validate: $(STAMP) ## sam validate --lint (cfn-lint)
 	$(BIN)/sam validate --lint
 
-build: $(STAMP) ## sam build: the layer for python3.13/arm64 without Docker
+build: $(STAMP) ## sam build (the layer for python3.13/arm64, no Docker), the same layer for this machine, the local runtime
 	$(BIN)/sam build
+	$(MAKE) --no-print-directory -C layers/shared build-SharedLayer PLATFORM=local \
+		ARTIFACTS_DIR=$(CURDIR)/.aws-sam/local/SharedLayer PYTHON=$(CURDIR)/$(BIN)/python
+	$(BIN)/python -m devkit.stack.artifact
+
+lock: $(STAMP) ## layers/shared/requirements.in -> the layer's hashed lock, pinned to requirements-dev.lock
+	$(MAKE) --no-print-directory -C layers/shared lock UV=$(CURDIR)/$(BIN)/uv
 
 schema: $(STAMP) ## regenerate schemas/customer-change.json from the model
 	$(BIN)/python -c "import json; from custsync.model import customer_change_json_schema as s; \
 	open('schemas/customer-change.json', 'w').write(json.dumps(s(), indent=2, sort_keys=True) + '\n')"
 
-bench: $(STAMP) ## benchmarks/ -> BENCHMARKS.md
+bench: build ## benchmarks/ -> BENCHMARKS.md
 	$(BIN)/python -m benchmarks.run --write BENCHMARKS.md
 
 clean:

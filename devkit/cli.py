@@ -84,7 +84,8 @@ def _run(args: argparse.Namespace) -> int:
         with LocalStack(root, secrets, seed=load_seed(root)) as stack:
             response = stack.invoke(args.logical_id, event)
         print(json.dumps(response, indent=2))
-        return 0
+        # Lambda's error payload: the function raised, timed out or its runtime exited.
+        return 1 if isinstance(response, dict) and "errorType" in response else 0
     if args.command == "demo":
         run_demo(root, load_secrets(args.secrets or root / "local" / "secrets.json"), sys.stdout, load_seed(root))
         return 0

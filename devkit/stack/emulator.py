@@ -2,7 +2,9 @@
 
 The emulator (``samcli/local/rapid/aws-lambda-rie-*``) serves the Lambda
 runtime API and the invoke API; ``awslambdaric`` is the same runtime client the
-Lambda Python images run. Both are started as plain processes: no Docker.
+Lambda Python images run. Both are started as plain processes: no Docker. The
+function runs from the built artifact (``devkit/stack/artifact.py``) in an
+isolated interpreter, so it can import only what it could import in Lambda.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import shutil
 import socket
 import stat
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import IO, Any
 
 import httpx
 
+from devkit.stack.artifact import BuiltArtifact
 from devkit.stack.template import FunctionSpec
 
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
@@ -50,13 +52,35 @@ def rie_binary() -> Path:
     return copy
 
 
+def invocation_error(error_type: str, message: str) -> dict[str, str]:
+    return {"errorType": error_type, "errorMessage": message}
+
+
+def payload_of(response: httpx.Response) -> Any:
+    """The emulator's answer as Lambda's Invoke API would give it.
+
+    It answers a timeout with the plain text "Task timed out after N seconds" and a runtime that
+    exited with a 502 carrying ``Runtime.ExitError``; neither is the function's JSON.
+    """
+    text = response.text.strip()
+    if text.startswith("Task timed out"):
+        return invocation_error("Sandbox.Timedout", text)
+    try:
+        return response.json()
+    except ValueError:
+        kind = "Runtime.NoResponse" if not text else "Runtime.InvalidResponse"
+        return invocation_error(kind, f"HTTP {response.status_code}: {text[:200] or 'empty reply'}")
+
+
 class Emulator:
     """One function, warm between invocations, until ``stop``."""
 
-    def __init__(self, function: FunctionSpec, environment: dict[str, str], layer_dir: Path, log_path: Path) -> None:
+    def __init__(
+        self, function: FunctionSpec, environment: dict[str, str], artifact: BuiltArtifact, log_path: Path
+    ) -> None:
         self.function = function
         self.environment = environment
-        self.layer_dir = layer_dir
+        self.artifact = artifact
         self.log_path = log_path
         self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
@@ -68,12 +92,13 @@ class Emulator:
         return f"http://127.0.0.1:{self.port}{INVOKE_PATH}"
 
     def start(self) -> Emulator:
-        task_root = self.function.code_uri
+        logical_id = self.function.logical_id
+        self.artifact.check(logical_id)
+        task_root = self.artifact.task_root(logical_id)
         env = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": os.environ.get("HOME", tempfile.gettempdir()),
-            # The function's package is its folder's name, as in the built artifact; the layer is /opt/python.
-            "PYTHONPATH": os.pathsep.join([str(task_root.parent), str(self.layer_dir)]),
+            "LAMBDA_SYS_PATH": self.artifact.sys_path(logical_id),
             "LAMBDA_TASK_ROOT": str(task_root),
             "AWS_LAMBDA_FUNCTION_NAME": self.function.logical_id,
             "AWS_LAMBDA_FUNCTION_TIMEOUT": str(self.function.timeout),
@@ -84,7 +109,7 @@ class Emulator:
             str(rie_binary()),
             "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}",
             "--runtime-api-address", f"127.0.0.1:{free_port()}",
-            sys.executable, "-m", "awslambdaric", self.function.handler,
+            *self.artifact.python("run", self.function.handler),
         ]  # fmt: skip
         self._log = self.log_path.open("ab")
         self._process = subprocess.Popen(command, cwd=task_root, env=env, stdout=self._log, stderr=subprocess.STDOUT)
@@ -92,9 +117,13 @@ class Emulator:
         return self
 
     def invoke(self, event: dict[str, Any], timeout: float | None = None) -> Any:
-        response = self._http.post(self.url, json=event, timeout=timeout or self.function.timeout + 30)
-        response.raise_for_status()
-        return response.json()
+        """The function's response, or, when the invocation failed as a whole, Lambda's error payload
+        (``errorType`` / ``errorMessage``): a timeout, a crashed runtime, or an emulator that is gone."""
+        try:
+            response = self._http.post(self.url, json=event, timeout=timeout or self.function.timeout + 30)
+        except httpx.HTTPError as exc:
+            return invocation_error("Emulator.Unreachable", f"the emulator did not answer: {type(exc).__name__}")
+        return payload_of(response)
 
     def stop(self) -> None:
         if self._process is not None:

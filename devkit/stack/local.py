@@ -18,6 +18,7 @@ from moto.server import ThreadedMotoServer
 from devkit.inputs import read_json_object
 from devkit.simulators import from_secret
 from devkit.simulators.base import Simulator, SimulatorServer
+from devkit.stack.artifact import BuiltArtifact
 from devkit.stack.aws import create_resources
 from devkit.stack.emulator import Emulator, free_port
 from devkit.stack.pump import Delivery, deliver
@@ -162,7 +163,7 @@ class LocalStack:
             emulator = Emulator(
                 self.template.function(logical_id),
                 self.function_environment(logical_id),
-                layer_dir=self.root / "layers" / "shared",
+                artifact=BuiltArtifact(self.root),
                 log_path=self.log_dir / f"{logical_id}.log",
             )
             self._emulators[logical_id] = emulator.start()

@@ -1,0 +1,142 @@
+"""The built artifact the local runtime runs: what ``sam build`` made, laid out as Lambda lays it out.
+
+- ``/var/task``: ``.aws-sam/build/<LogicalId>``, the function's built folder.
+- ``/opt/python``: ``.aws-sam/local/SharedLayer/python``, the layer built by the same Makefile target
+  from the same lock as the deployed one, for this machine's Python and CPU (``PLATFORM=local``).
+- ``/var/runtime``: ``.aws-sam/local/runtime``, only the distributions ``layers/shared/lambda-runtime.txt``
+  lists (what the Lambda runtime itself provides), linked from the development virtualenv.
+
+``make build`` makes all three and stamps them; ``python -m devkit.stack.artifact`` is its last step.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from devkit.inputs import InputError
+
+BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
+STAMP = "built"
+
+
+def runtime_provided(root: Path) -> dict[str, str]:
+    """Distribution name -> why the Lambda runtime has it, from ``layers/shared/lambda-runtime.txt``."""
+    provided = {}
+    for line in (root / "layers" / "shared" / "lambda-runtime.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, why = line.partition(" ")
+            provided[name] = why.strip()
+    return provided
+
+
+@dataclass(frozen=True)
+class BuiltArtifact:
+    root: Path
+
+    @property
+    def build_dir(self) -> Path:
+        return self.root / ".aws-sam" / "build"
+
+    @property
+    def local_dir(self) -> Path:
+        return self.root / ".aws-sam" / "local"
+
+    @property
+    def layer_dir(self) -> Path:
+        return self.local_dir / "SharedLayer" / "python"
+
+    @property
+    def lambda_layer_dir(self) -> Path:
+        """The layer as it deploys (python3.13, arm64): measured, never run here."""
+        return self.build_dir / "SharedLayer" / "python"
+
+    @property
+    def runtime_dir(self) -> Path:
+        return self.local_dir / "runtime"
+
+    def task_root(self, logical_id: str) -> Path:
+        return self.build_dir / logical_id
+
+    def sys_path(self, logical_id: str) -> str:
+        """``LAMBDA_SYS_PATH`` for the bootstrap: task root, layer, runtime."""
+        return os.pathsep.join(str(p) for p in (self.task_root(logical_id), self.layer_dir, self.runtime_dir))
+
+    def python(self, *args: str) -> list[str]:
+        """The command that runs the bootstrap in an isolated interpreter."""
+        return [sys.executable, "-I", "-S", str(BOOTSTRAP), *args]
+
+    def check(self, logical_id: str) -> None:
+        """Raise ``InputError`` unless ``logical_id``'s built folder and the local layer exist and are current."""
+        stamp = self.local_dir / STAMP
+        needed = (self.task_root(logical_id), self.layer_dir, self.runtime_dir, stamp)
+        missing = [str(path.relative_to(self.root)) for path in needed if not path.exists()]
+        if missing:
+            raise InputError(f"no built artifact ({', '.join(missing)} missing): run `make build` first")
+        built_at = stamp.stat().st_mtime
+        newer = [path for path in self._sources() if path.stat().st_mtime > built_at]
+        if newer:
+            raise InputError(
+                f"the built artifact is older than {newer[0].relative_to(self.root)}: run `make build` again"
+            )
+
+    def _sources(self) -> list[Path]:
+        shared = self.root / "layers" / "shared"
+        sources = [self.root / "template.yaml", shared / "requirements.txt", *shared.joinpath("custsync").rglob("*.py")]
+        functions = (p for p in (self.root / "functions").rglob("*") if "__pycache__" not in p.parts)
+        return [path for path in (*sources, *functions) if path.is_file()]
+
+    # -- what make build runs last -----------------------------------------------------------------
+    def link_runtime(self) -> None:
+        """``/var/runtime``: each provided distribution's top-level modules, linked from this virtualenv."""
+        if self.runtime_dir.exists():
+            shutil.rmtree(self.runtime_dir)
+        self.runtime_dir.mkdir(parents=True)
+        for name in runtime_provided(self.root):
+            for top in _top_level(name):
+                (self.runtime_dir / top.name).symlink_to(top)
+
+    def stamp(self) -> None:
+        (self.local_dir / STAMP).write_text("make build\n")
+
+
+def _top_level(distribution: str) -> set[Path]:
+    """The installed top-level packages, modules and extensions of ``distribution`` (and its .dist-info)."""
+    dist = importlib.metadata.distribution(distribution)
+    tops = set()
+    for file in dist.files or ():
+        first = file.parts[0]
+        if first.endswith(".data") or first == ".." or first == "__pycache__":
+            continue
+        tops.add(Path(str(dist.locate_file(first))))
+    return tops
+
+
+def size_report(layer: Path, largest: int = 5) -> str:
+    """Total unzipped size and the largest top-level packages of a built layer."""
+    sizes: dict[str, int] = {}
+    for entry in layer.iterdir():
+        if entry.name.endswith(".dist-info"):
+            continue
+        files = [entry] if entry.is_file() else [p for p in entry.rglob("*") if p.is_file()]
+        sizes[entry.name] = sum(p.stat().st_size for p in files)
+    total = sum(p.stat().st_size for p in layer.rglob("*") if p.is_file())
+    top = sorted(sizes.items(), key=lambda item: item[1], reverse=True)[:largest]
+    listed = ", ".join(f"{name} {size / 2**20:.1f}" for name, size in top)
+    return f"{layer}: {total / 2**20:.1f} MiB unzipped; largest (MiB): {listed}"
+
+
+def main() -> int:
+    artifact = BuiltArtifact(Path.cwd())
+    artifact.link_runtime()
+    artifact.stamp()
+    print(size_report(artifact.lambda_layer_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""What deploys is what is tested: the built artifact imports in an interpreter laid out as Lambda's."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from devkit.stack.artifact import BuiltArtifact, runtime_provided
+from devkit.stack.template import Resolver, Template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = Template(ROOT / "template.yaml", {"Stage": "local"})
+FUNCTIONS = sorted(TEMPLATE.of_type("AWS::Serverless::Function"))
+pytestmark = pytest.mark.e2e
+
+
+class Placeholders(Mapping[str, Mapping[str, str]]):
+    """Any resource's physical name or attribute: a placeholder, enough for settings parsed at cold start."""
+
+    def __getitem__(self, logical_id: str) -> Mapping[str, str]:
+        return {attribute: f"local-{logical_id}-{attribute}" for attribute in ("Ref", "Arn", "QueueName", "Name")}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def function_environment(logical_id: str) -> dict[str, str]:
+    resolved = Resolver(TEMPLATE.parameters, Placeholders(), "customer-sync-local").resolve(
+        TEMPLATE.function(logical_id).environment
+    )
+    return {name: str(value) for name, value in resolved.items()}
+
+
+def import_in_lambda_layout(logical_id: str, *modules: str) -> list[dict[str, str]]:
+    """Import ``modules`` as ``logical_id``'s Lambda would; the failures."""
+    artifact = BuiltArtifact(ROOT)
+    artifact.check(logical_id)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "LAMBDA_SYS_PATH": artifact.sys_path(logical_id),
+        **function_environment(logical_id),
+    }
+    result = subprocess.run(
+        artifact.python("import", *modules), env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    failures = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert failures or result.returncode == 0, result.stderr[-2000:]
+    return failures
+
+
+def layer_modules() -> list[str]:
+    layer = BuiltArtifact(ROOT).layer_dir
+    modules = []
+    for path in sorted((layer / "custsync").rglob("*.py")):
+        parts = path.relative_to(layer).with_suffix("").parts
+        modules.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return modules
+
+
+def test_every_custsync_module_imports_from_the_built_layer_alone() -> None:
+    modules = layer_modules()
+    assert "custsync.observability" in modules
+    failures = import_in_lambda_layout("WebhookFunction", *modules)
+    assert failures == [], "\n".join(f"{f['module']}: {f['error']}" for f in failures)
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_each_functions_handler_imports_from_its_built_folder_and_the_layer(logical_id: str) -> None:
+    module = TEMPLATE.function(logical_id).handler.rsplit(".", 1)[0]
+    failures = import_in_lambda_layout(logical_id, module)
+    assert failures == [], "\n".join(f"{f['module']}: {f['error']}" for f in failures)
+
+
+@pytest.mark.parametrize("module", ["moto", "pytest", "yaml", "devkit", "exigo.connector"])
+def test_nothing_from_the_development_virtualenv_or_other_functions_is_importable(module: str) -> None:
+    (failure,) = import_in_lambda_layout("ExsalerateFunction", module)
+    assert failure["error"].startswith("ModuleNotFoundError")
+
+
+@pytest.mark.parametrize("module", ["boto3", "botocore", "awslambdaric"])
+def test_what_the_lambda_runtime_provides_is_importable(module: str) -> None:
+    assert import_in_lambda_layout("ExsalerateFunction", module) == []
+
+
+def test_the_deployed_layer_holds_nothing_the_runtime_provides() -> None:
+    layer = BuiltArtifact(ROOT).lambda_layer_dir
+    shipped = {path.name.split("-")[0].lower().replace("_", "-") for path in layer.glob("*.dist-info")}
+    assert shipped, f"{layer} has no packages: run make build"
+    assert shipped.isdisjoint(runtime_provided(ROOT)), shipped & set(runtime_provided(ROOT))
+    assert not [name for name in shipped if name.startswith(("mypy", "types-", "pytest", "moto")) or "stubs" in name]
