@@ -89,3 +89,42 @@ def test_a_base64_encoded_body_is_verified_on_its_raw_bytes(post: Any) -> None:
     event["body"] = base64.b64encode(event["body"].encode()).decode()
     event["isBase64Encoded"] = True
     assert post(event)[0] == 202
+
+
+def signed_raw(body: bytes, *, base64_encoded: bool = True, webhook_id: str = "wh-raw") -> dict[str, Any]:
+    headers = {
+        "X-Shopify-Topic": "customers/update",
+        "X-Shopify-Hmac-Sha256": sign(body, SECRET),
+        "X-Shopify-Webhook-Id": webhook_id,
+    }
+    event = api_event("POST", "/webhooks/shopify", None, headers, {"source": "shopify"})
+    event["body"] = base64.b64encode(body).decode() if base64_encoded else body.decode()
+    event["isBase64Encoded"] = base64_encoded
+    return event
+
+
+def test_a_body_nested_100000_deep_is_400_not_a_crash(post: Any, stack: Any) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    status, answer = post(signed_raw(body, base64_encoded=False))
+    assert status == 400
+    assert answer["error"].startswith("body: nested deeper than")
+    assert queue_depth(stack, "ExsalerateFunction") == 0
+
+
+def test_a_body_that_is_not_utf8_is_400(post: Any) -> None:
+    status, answer = post(signed_raw(b'{"id": 1, "first_name": "\xff\xfe"}'))
+    assert (status, answer["error"]) == (400, "body: is not valid UTF-8 (byte 0xff at offset 25)")
+
+
+def test_a_body_that_is_not_valid_base64_is_400(post: Any) -> None:
+    event = signed_raw(b"{}")
+    event["body"] = "not base64!"
+    status, answer = post(event)
+    assert (status, answer["error"]) == (400, "body: isBase64Encoded is set but the body is not valid base64")
+
+
+def test_a_body_with_a_lone_surrogate_is_400(post: Any) -> None:
+    event = signed_raw(b"{}", base64_encoded=False)
+    event["body"] = '{"id": 1, "note": "\ud800"}'
+    status, answer = post(event)
+    assert (status, answer["error"]) == (400, "body: is not valid UTF-8 (a lone surrogate at offset 19)")

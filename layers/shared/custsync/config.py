@@ -72,6 +72,7 @@ class WebhookSettings(EnvSettings):
     webhook_secret_name: str = Field(min_length=1)
     vendor_queues: dict[str, str]
     max_body_bytes: int = Field(default=256 * 1024, ge=1)
+    max_json_depth: int = Field(default=32, ge=2, le=512)
     max_clock_skew_seconds: int = Field(default=300, ge=1)
 
     @field_validator("vendor_queues")

@@ -8,7 +8,10 @@ a client sends produces a 500.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+import re
+from itertools import accumulate
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -27,9 +30,43 @@ def _json(status: int, body: dict[str, Any]) -> Response[Any]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
+# A JSON string, escapes included; possessive, so it never backtracks.
+_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"')
+
+
 def raw_body(event: dict[str, Any]) -> bytes:
+    """The bytes the sender signed; ``BadPayload`` when the event's body cannot be turned back into them."""
     body = event.get("body") or ""
-    return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise BadPayload("body: isBase64Encoded is set but the body is not valid base64") from exc
+    try:
+        return str(body).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadPayload(f"body: is not valid UTF-8 (a lone surrogate at offset {exc.start})") from exc
+
+
+def parse_json(body: bytes, max_depth: int) -> Any:
+    """The body as JSON, or ``BadPayload`` naming why not: not UTF-8, nested too deep, not JSON."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadPayload(f"body: is not valid UTF-8 (byte 0x{body[exc.start]:02x} at offset {exc.start})") from exc
+    if nesting_depth(text) > max_depth:
+        raise BadPayload(f"body: nested deeper than {max_depth} levels")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadPayload("body: is not valid JSON") from exc
+
+
+def nesting_depth(text: str) -> int:
+    """How deep JSON ``text`` nests arrays and objects, in one linear pass (strings skipped)."""
+    structure = _JSON_STRING.sub("", text)
+    steps = (1 if char in "[{" else -1 for char in structure if char in "[]{}")
+    return max(accumulate(steps, initial=0))
 
 
 def build_webhook_app(settings: WebhookSettings, fanout: FanOut | None = None) -> APIGatewayRestResolver:
@@ -42,7 +79,10 @@ def build_webhook_app(settings: WebhookSettings, fanout: FanOut | None = None) -
         secret = get_secret_json(settings.webhook_secret_name).get(source_name) if source else None
         if source is None or not secret:
             return _json(404, {"error": f"source: '{source_name}' is not a configured webhook source"})
-        body = raw_body(app.current_event.raw_event)
+        try:
+            body = raw_body(app.current_event.raw_event)
+        except BadPayload as exc:
+            return _json(400, {"error": str(exc)})
         if len(body) > settings.max_body_bytes:
             return _json(413, {"error": f"body: {len(body)} bytes is over the {settings.max_body_bytes}-byte limit"})
         headers = dict(app.current_event.headers or {})
@@ -52,9 +92,7 @@ def build_webhook_app(settings: WebhookSettings, fanout: FanOut | None = None) -
             metrics.add_metric(name="WebhooksRejected", unit="Count", value=1)
             return _json(401, {"error": str(exc)})
         try:
-            change = source.normalise(headers, json.loads(body))
-        except json.JSONDecodeError:
-            return _json(400, {"error": "body: is not valid JSON"})
+            change = source.normalise(headers, parse_json(body, settings.max_json_depth))
         except BadPayload as exc:
             return _json(400, {"error": str(exc)})
         except ValidationError as exc:
@@ -70,5 +108,12 @@ def build_webhook_app(settings: WebhookSettings, fanout: FanOut | None = None) -
             "change queued", extra={"source": source_name, "vendors": vendors, "customer_key": change.customer.key}
         )
         return _json(202, {"changeId": change.change_id, "vendors": vendors})
+
+    @app.not_found
+    def no_route(exc: Exception) -> Response[Any]:
+        event = app.current_event
+        return _json(
+            404, {"error": f"path: {event.http_method} {event.path} is not a route; POST /webhooks/{{source}}"}
+        )
 
     return app
