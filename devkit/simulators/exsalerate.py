@@ -4,14 +4,29 @@
 - JSON, XML (DataContract namespace, elements in alphabetical order) and form-urlencoded bodies.
 - ``CustomerName`` and ``AssignedToEmail`` required, max lengths enforced, integer fields typed;
   errors in ASP.NET Web API's shape: ``{"Message": ..., "ModelState": {"model.Field": [...]}}``.
-- ``PUT`` is a full replace (an omitted property becomes empty) and an upsert.
+- ``PUT`` is a full replace (an omitted property becomes empty) and an upsert: without a
+  ``CustomerId`` it creates a new record, even when one with the same ``RefCode`` exists
+  (which is how a client that loses track of an id makes duplicates).
+
+The PUT's reply body is not documented (the page shows only an ``HttpResponseMessage``),
+so its shape is an option, ``put_reply`` (a constructor argument and an attribute; over
+HTTP, ``POST /_sim/options {"put_reply": ...}``; ``/_sim/reset`` leaves it as it is):
+
+- ``"record"`` (the default): 200 with the whole stored record as JSON;
+- ``"id"``: 200 with the bare ``CustomerId`` as a JSON number;
+- ``"empty"``: 200 with no body at all.
+
+The default is ``"record"`` because it is one of the shapes the vendor notes list and what
+this simulator has always answered: the demo and the sync API, which hands back the
+vendor's reply, keep showing the record. It is no promise that the vendor sends one; tests
+that matter to a client's handling of the reply choose each shape explicitly.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl
 from xml.etree import ElementTree
 
@@ -40,6 +55,8 @@ ALL_FIELDS = tuple(sorted((*INTEGER_FIELDS, *MAX_LENGTHS)))
 JSON_TYPES = ("application/json", "text/json")
 XML_TYPES = ("application/xml", "text/xml")
 FORM_TYPE = "application/x-www-form-urlencoded"
+PutReply = Literal["record", "id", "empty"]
+PUT_REPLIES: tuple[str, ...] = get_args(PutReply)
 
 
 class BadBody(Exception):
@@ -55,10 +72,17 @@ class UnsupportedMediaType(Exception):
 class ExsalerateSimulator(Simulator):
     name = "exsalerate"
 
-    def __init__(self, username: str = "sync-user", password: str = "sync-pass", site_owner_id: int = 1) -> None:
+    def __init__(
+        self,
+        username: str = "sync-user",
+        password: str = "sync-pass",
+        site_owner_id: int = 1,
+        put_reply: PutReply = "record",
+    ) -> None:
         self.username = username
         self.password = password
         self.site_owner_id = site_owner_id
+        self.put_reply: PutReply = put_reply
         self._next_id = 1000
         super().__init__()
 
@@ -72,6 +96,22 @@ class ExsalerateSimulator(Simulator):
     def error_response(self, status: int, message: str, *, request: Request | None = None) -> Response:
         return Response(json.dumps({"Message": message}), status=status, mimetype="application/json")
 
+    def _control(self, request: Request) -> Response:
+        """The base control endpoints, and ``POST /_sim/options`` for ``put_reply``."""
+        if request.path != "/_sim/options":
+            return super()._control(request)
+        if request.method != "POST":
+            return self.error_response(405, f"/_sim/options does not support http method '{request.method}'.")
+        try:
+            options = json.loads(request.get_data() or b"{}")
+        except json.JSONDecodeError:
+            options = None
+        reply = options.get("put_reply") if isinstance(options, dict) else None
+        if reply not in PUT_REPLIES:
+            return self.error_response(400, f"put_reply must be one of {', '.join(PUT_REPLIES)}.")
+        self.put_reply = reply
+        return Response(json.dumps({"put_reply": reply}), status=200, mimetype="application/json")
+
     # -- endpoints ---------------------------------------------------------------------------
     def put_customer(self, request: Request) -> Response:
         model = self._accepted_model(request)
@@ -79,6 +119,12 @@ class ExsalerateSimulator(Simulator):
             return model
         model["CustomerId"] = model.get("CustomerId") or self._new_id()
         self.records[str(model["CustomerId"])] = model
+        if self.put_reply == "id":
+            return Response(json.dumps(model["CustomerId"]), status=200, mimetype="application/json")
+        if self.put_reply == "empty":
+            empty = Response(status=200)
+            del empty.headers["Content-Type"]  # as Web API sends an HttpResponseMessage without content
+            return empty
         return Response(json.dumps(model), status=200, mimetype="application/json")
 
     def post_customer(self, request: Request) -> Response:
@@ -155,6 +201,8 @@ class ExsalerateSimulator(Simulator):
 
     def _new_id(self) -> int:
         self._next_id += 1
+        while str(self._next_id) in self.records:  # seeded, or upserted under a caller's id
+            self._next_id += 1
         return self._next_id
 
 

@@ -4,6 +4,11 @@ Because an omitted property is blanked, the request always carries the whole
 record: the merged canonical customer, and for anything no change has ever
 mentioned, the value Exsalerate already holds (found by ``GET api/Customer`` by
 reference code the first time a customer is seen).
+
+A PUT without ``CustomerId`` creates a record, so the id must never be lost. The PUT's
+reply is not documented: the id is taken from whatever it carries (a whole record, a
+bare id, or nothing), and while the id is still unknown every change looks the
+customer up by reference code first.
 """
 
 from __future__ import annotations
@@ -94,23 +99,33 @@ class ExsalerateConnector(Connector):
         )
 
     def prepare(self, customer: Customer, context: SyncContext) -> SyncContext:
-        if context.previous is not None or self.site_owner_id is None:
+        # The first time a customer is seen, Exsalerate's record fills what no change has sent.
+        # Later, a look-up is made only while the id is unknown, and only for the id: what ends
+        # up at Exsalerate must not depend on whether its last reply happened to carry the id.
+        first_sighting = context.previous is None
+        if self.site_owner_id is None or ("id" in context.ids and not first_sighting):
             return context
+        record = self._find(customer.key)
+        if record is None:
+            return context
+        ids = dict(context.ids)
+        found = customer_id_of(record.get("CustomerId"))
+        if found is not None:
+            ids.setdefault("id", found)
+        return SyncContext(ids=ids, previous=context.previous, vendor_record=record if first_sighting else None)
+
+    def _find(self, ref_code: str) -> dict[str, Any] | None:
+        """Exsalerate's record with this reference code, or None when it has none (404)."""
         try:
             response = self.client.request(
-                "GET", "api/Customer", params={"siteOwnerId": self.site_owner_id, "refCode": customer.key}
+                "GET", "api/Customer", params={"siteOwnerId": self.site_owner_id, "refCode": ref_code}
             )
         except PermanentError as exc:
             if exc.status == 404:
-                return context
+                return None
             raise
-        record = response.json()
-        if not isinstance(record, dict):
-            return context
-        ids = dict(context.ids)
-        if record.get("CustomerId") is not None:
-            ids.setdefault("id", str(record["CustomerId"]))
-        return SyncContext(ids=ids, previous=context.previous, vendor_record=record)
+        record = _json_or_none(response)
+        return record if isinstance(record, dict) else None
 
     def to_request(self, customer: Customer, context: SyncContext) -> VendorRequest:
         current = context.vendor_record or {}
@@ -121,7 +136,7 @@ class ExsalerateConnector(Connector):
             ),
             "CustomerName": self._customer_name(customer, current),
             "RefCode": customer.key,
-            "LeadStatus": customer.status.value.title() if customer.status else current.get("LeadStatus"),
+            "LeadStatus": _lead_status(customer, current),
             "CustomerId": context.ids.get("id"),
         }
         for vendor_field, path in CANONICAL_FIELDS.items():
@@ -139,10 +154,11 @@ class ExsalerateConnector(Connector):
         (call,) = request.calls
         response = self.client.request("PUT", "api/Customer", **self._encode(call.payload))
         body = _json_or_none(response)
-        ids = {}
-        if isinstance(body, dict) and body.get("CustomerId") is not None:
-            ids["id"] = str(body["CustomerId"])
-        return SendResult(response=body if body is not None else {"status": response.status_code}, ids=ids)
+        customer_id = customer_id_in(response)
+        return SendResult(
+            response=body if body is not None else {"status": response.status_code},
+            ids={"id": customer_id} if customer_id is not None else {},
+        )
 
     def _customer_name(self, customer: Customer, current: Mapping[str, Any]) -> str:
         name_known = any(known_value(customer, f)[0] for f in ("company", "first_name", "last_name"))
@@ -161,6 +177,24 @@ class ExsalerateConnector(Connector):
         return encoders[self.wire_format](payload)
 
 
+def customer_id_in(response: httpx.Response) -> str | None:
+    """The CustomerId a PUT's reply carries, as a whole record or a bare id (JSON or plain text), if any."""
+    body = _json_or_none(response)
+    if isinstance(body, dict):
+        return customer_id_of(body.get("CustomerId"))
+    return customer_id_of(response.text if body is None else body)
+
+
+def customer_id_of(value: Any) -> str | None:
+    """``value`` as a CustomerId (a positive integer, or a string of its digits), else None."""
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    # 0 is what .NET serialises for an int never set: no id at all.
+    return str(value) if value > 0 else None
+
+
 def to_datacontract_xml(payload: Mapping[str, Any]) -> bytes:
     """The DataContractSerializer form: CustomerModel in its namespace, elements in alphabetical order."""
     ElementTree.register_namespace("", DATACONTRACT_NS)
@@ -169,6 +203,13 @@ def to_datacontract_xml(payload: Mapping[str, Any]) -> bytes:
         ElementTree.SubElement(root, f"{{{DATACONTRACT_NS}}}{name}").text = str(payload[name])
     document: bytes = ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
     return document
+
+
+def _lead_status(customer: Customer, current: Mapping[str, Any]) -> str | None:
+    known, status = known_value(customer, "status")
+    if not known:
+        return current.get("LeadStatus")
+    return status.value.title() if status else None
 
 
 def _coerce_integers(payload: dict[str, Any], vendor: str) -> None:

@@ -377,3 +377,92 @@ def test_metrics_count_applied_skipped_and_parked_per_vendor(
     assert totals[("exsalerate", "ChangesSkipped")] == 1
     assert totals[("exsalerate", "ChangesParked")] == 1
     assert totals[("exsalerate", "VendorLatency")] >= 1, "one latency sample per vendor call"
+
+
+# The PUT's reply body is not documented: Exsalerate may answer with the whole record, the bare
+# CustomerId or nothing. Whatever it answers, one customer must stay one record there.
+@pytest.fixture(params=["record", "id", "empty"])
+def put_reply(request: pytest.FixtureRequest, stack: Any) -> str:
+    reply: str = request.param
+    stack.simulators["exsalerate"].put_reply = reply
+    return reply
+
+
+def the_record_for(stack: Any, ref_code: str) -> dict[str, Any]:
+    """The one record Exsalerate holds for ``ref_code``; more than one is a duplicate customer."""
+    records = [dict(r) for r in stack.simulators["exsalerate"].records.values() if r["RefCode"] == ref_code]
+    assert len(records) == 1, f"{len(records)} records for {ref_code}: CustomerIds {[r['CustomerId'] for r in records]}"
+    return records[0]
+
+
+def lookups(stack: Any) -> int:
+    return len(stack.simulators["exsalerate"].calls_to("/api/Customer", "GET"))
+
+
+def test_changes_in_separate_invocations_update_one_record_whatever_the_put_replies(
+    stack: Any, exsalerate: Any, lambda_context: Any, put_reply: str
+) -> None:
+    changes = [
+        change("one-1", "2026-11-20T09:00:00Z", {"key": "N1", "company": "Once AB", "notes": "first"}),
+        change("one-2", "2026-11-20T09:05:00Z", {"key": "N1", "notes": "second"}),
+        change("one-3", "2026-11-20T09:10:00Z", {"key": "N1", "phones": {"main": "+461"}}),
+    ]
+    for item in changes:
+        queue(stack, FUNCTION, item)
+        delivery = pump(stack, FUNCTION, exsalerate, lambda_context)
+        assert (delivery.batches, delivery.delivered, delivery.failed) == (1, 1, 0)
+
+    record = the_record_for(stack, "N1")
+    assert (record["CustomerName"], record["Notes"], record["CompanyPhone"]) == ("Once AB", "second", "+461")
+    assert [call.json().get("CustomerId") for call in puts(stack)] == [None, record["CustomerId"], record["CustomerId"]]
+    # An id the reply carries is learned from it; without one, the next change finds it by RefCode, once.
+    assert lookups(stack) == (2 if put_reply == "empty" else 1)
+
+
+def test_changes_in_one_batch_update_one_record_whatever_the_put_replies(
+    stack: Any, exsalerate: Any, lambda_context: Any, put_reply: str
+) -> None:
+    queue(
+        stack,
+        FUNCTION,
+        change("batch-1", "2026-11-20T09:00:00Z", {"key": "N2", "company": "Batch AB", "notes": "first"}),
+        change("batch-2", "2026-11-20T09:05:00Z", {"key": "N2", "notes": "second"}),
+    )
+    messages, event = sqs_batch(stack, FUNCTION)
+    assert len(messages) == 2, "both changes in one SQS batch"
+
+    assert exsalerate(event, lambda_context)["batchItemFailures"] == []
+
+    record = the_record_for(stack, "N2")
+    assert (record["CustomerName"], record["Notes"]) == ("Batch AB", "second")
+    assert [call.json().get("CustomerId") for call in puts(stack)] == [None, record["CustomerId"]]
+
+
+def test_what_exsalerate_ends_with_does_not_depend_on_the_put_reply(
+    stack: Any, exsalerate: Any, lambda_context: Any
+) -> None:
+    simulator = stack.simulators["exsalerate"]
+    ends_with = {}
+    for reply in ("record", "id", "empty"):
+        simulator.put_reply = reply
+        key = f"L-{reply}"
+        first = {"key": key, "company": "Lost AB", "notes": "ours", "status": "active"}
+        queue(stack, FUNCTION, change(f"{key}-1", "2026-11-20T09:00:00Z", first))
+        pump(stack, FUNCTION, exsalerate, lambda_context)
+        created = the_record_for(stack, key)
+        # Edited in Exsalerate meanwhile: fields changes have sent, and one none has.
+        edits = {"Notes": "edited in Exsalerate", "LeadStatus": "Working", "Rank": "Gold"}
+        simulator.records[str(created["CustomerId"])].update(edits)
+        later = {"key": key, "phones": {"main": "+461"}, "status": None}
+        queue(stack, FUNCTION, change(f"{key}-2", "2026-11-20T09:05:00Z", later))
+        assert pump(stack, FUNCTION, exsalerate, lambda_context).failed == 0
+
+        record = the_record_for(stack, key)
+        assert record["CustomerId"] == created["CustomerId"]
+        ends_with[reply] = {name: value for name, value in record.items() if name not in ("CustomerId", "RefCode")}
+
+    assert ends_with["id"] == ends_with["record"]
+    assert ends_with["empty"] == ends_with["record"], "a look-up for the lost id brings back none of its fields"
+    record = ends_with["record"]
+    assert (record["CustomerName"], record["Notes"], record["CompanyPhone"]) == ("Lost AB", "ours", "+461")
+    assert record["LeadStatus"] is None, "cleared by the change"

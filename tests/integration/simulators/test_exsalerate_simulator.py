@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from devkit.simulators.base import serve
-from devkit.simulators.exsalerate import DATACONTRACT_NS, ExsalerateSimulator
+from devkit.simulators.exsalerate import DATACONTRACT_NS, ExsalerateSimulator, PutReply
 
 AUTH = ("sync-user", "sync-pass")
 VALID = {"SiteOwnerId": 1, "CustomerName": "Northwind", "AssignedToEmail": "sales@example.com", "RefCode": "C-1"}
@@ -148,3 +148,89 @@ def test_an_injected_reset_drops_the_connection(http: httpx.Client, simulator: E
     simulator.faults.add("reset")
     with pytest.raises(httpx.TransportError):
         http.put("/api/Customer", json=VALID)
+
+
+def test_a_put_without_customer_id_creates_a_new_record_even_for_a_known_ref_code(
+    http: httpx.Client, simulator: ExsalerateSimulator
+) -> None:
+    first = http.put("/api/Customer", json=VALID).json()["CustomerId"]
+    second = http.put("/api/Customer", json=VALID).json()["CustomerId"]
+
+    assert first != second
+    assert sorted(simulator.records) == sorted([str(first), str(second)])
+    assert [r["RefCode"] for r in simulator.records.values()] == ["C-1", "C-1"]
+
+
+def test_the_default_put_reply_is_the_whole_record(http: httpx.Client, simulator: ExsalerateSimulator) -> None:
+    response = http.put("/api/Customer", json=VALID)
+
+    (record,) = simulator.records.values()
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json() == record
+
+
+def test_the_id_put_reply_is_the_bare_customer_id(http: httpx.Client, simulator: ExsalerateSimulator) -> None:
+    simulator.put_reply = "id"
+
+    response = http.put("/api/Customer", json=VALID)
+
+    (customer_id,) = simulator.records
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.text == customer_id
+    assert response.json() == int(customer_id)
+
+
+def test_the_empty_put_reply_has_no_body(http: httpx.Client, simulator: ExsalerateSimulator) -> None:
+    simulator.put_reply = "empty"
+
+    response = http.put("/api/Customer", json=VALID)
+
+    assert response.status_code == 200
+    assert response.content == b""
+    assert "Content-Type" not in response.headers
+    assert [r["RefCode"] for r in simulator.records.values()] == ["C-1"], "the record is stored all the same"
+
+
+@pytest.mark.parametrize("put_reply", ["id", "empty"])
+def test_every_put_reply_keeps_the_strictness(
+    http: httpx.Client, simulator: ExsalerateSimulator, put_reply: PutReply
+) -> None:
+    simulator.put_reply = put_reply
+
+    assert http.put("/api/Customer", json=VALID, auth=("sync-user", "wrong")).status_code == 401
+    assert http.put("/api/Customer", json={"SiteOwnerId": 1}).status_code == 400
+    assert http.put("/api/Customer", json={**VALID, "CompanyPhone": "x" * 21}).status_code == 400
+    assert http.put("/api/Customer", content="x", headers={"Content-Type": "text/plain"}).status_code == 415
+    assert simulator.records == {}
+
+
+def test_the_put_reply_is_settable_over_http(http: httpx.Client, simulator: ExsalerateSimulator) -> None:
+    response = http.post("/_sim/options", json={"put_reply": "empty"})
+
+    assert (response.status_code, response.json()) == (200, {"put_reply": "empty"})
+    assert simulator.put_reply == "empty"
+    assert http.put("/api/Customer", json=VALID).content == b""
+    http.post("/_sim/reset")
+    assert simulator.put_reply == "empty", "reset clears records, calls and faults, not options"
+
+
+@pytest.mark.parametrize("body", [{"put_reply": "xml"}, {}, ["id"]], ids=["unknown", "missing", "not-an-object"])
+def test_an_unknown_put_reply_is_refused_over_http(
+    http: httpx.Client, simulator: ExsalerateSimulator, body: Any
+) -> None:
+    response = http.post("/_sim/options", json=body)
+
+    assert response.status_code == 400
+    assert "put_reply must be one of record, id, empty" in response.json()["Message"]
+    assert simulator.put_reply == "record"
+
+
+def test_a_new_customer_id_never_takes_an_existing_records(http: httpx.Client, simulator: ExsalerateSimulator) -> None:
+    seeded = {**VALID, "CustomerId": 1001, "RefCode": "SEEDED"}
+    simulator.records["1001"] = seeded
+
+    created = http.put("/api/Customer", json=VALID).json()["CustomerId"]
+
+    assert created != 1001
+    assert simulator.records["1001"] == seeded
