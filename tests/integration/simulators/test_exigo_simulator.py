@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import zeep
+from hostile_xml import ENTITY_ATTACKS, SECRET, bait, malformed, with_doctype
 from lxml import etree
 from soap_answers import SOAP_ENV, fault_of
 from zeep.exceptions import Fault as ZeepFault
@@ -409,3 +410,80 @@ def test_a_queued_failure_waits_for_a_well_formed_call(http: httpx.Client, simul
     assert http.patch("/3.0/customers", json={"customerKey": "E1"}, auth=REST_AUTH).json()["message"] == (
         "Customer is locked"
     )
+
+
+# -- what other clients of an .asmx service send -------------------------------------------------
+def commented_envelope(comment: str) -> str:
+    """An UpdateCustomer call with a comment (or processing instruction) wherever XML allows one."""
+    c = comment
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>{c}<?xml-stylesheet href="x.xsl"?>\n{c}'
+        f'<soap:Envelope xmlns:soap="{SOAP_ENV}">{c}<soap:Header>{c}<ApiAuthentication xmlns="{NS}">{c}'
+        f"<LoginName>{c}sync{c}</LoginName>{c}<Password>sync-{c}pass</Password>"
+        f"<Company>ac{c}me{c}</Company>{c}</ApiAuthentication>{c}</soap:Header>{c}"
+        f'<soap:Body>{c}<UpdateCustomerRequest xmlns="{NS}">{c}<CustomerKey>E{c}1</CustomerKey>'
+        f"<FirstName>{c}A{c}da{c}</FirstName>{c}<LastName>Love{c}lace</LastName>"
+        f"<CustomerType>1{c}2</CustomerType><Field1>{c}</Field1>"
+        f"<BirthDate>1815-12-10T00:00:00{c}Z</BirthDate><SubscribeToBroadcasts>tr{c}ue</SubscribeToBroadcasts>{c}"
+        f"</UpdateCustomerRequest>{c}</soap:Body>{c}</soap:Envelope>{c}\n{c}"
+    )
+
+
+@pytest.mark.parametrize("comment", ["<!-- NOTE -->", "<!--NOTE-->", "<?NOTE?>", "<?note NOTE <b>?>"])
+def test_comments_and_processing_instructions_anywhere_are_accepted_and_never_read_as_values(
+    http: httpx.Client, simulator: ExigoSimulator, comment: str
+) -> None:
+    response = soap_post(http, commented_envelope(comment), CUSTOMER_ACTION)
+
+    assert response.status_code == 200, response.text
+    assert simulator.records == {
+        "501": {
+            "CustomerID": 501,
+            "CustomerKey": "E1",
+            "FirstName": "Ada",
+            "LastName": "Lovelace",
+            "CustomerType": 12,
+            "Field1": "",
+            "BirthDate": "1815-12-10T00:00:00Z",
+            "SubscribeToBroadcasts": True,
+        }
+    }
+
+
+def test_comments_in_an_extended_update_are_not_read_as_values(http: httpx.Client, simulator: ExigoSimulator) -> None:
+    simulator.records["7"] = {"CustomerID": 7}
+    sample = doc_sample().replace("<Field1>string</Field1>", "<Field1>vi<!-- not this -->p</Field1><!-- x -->")
+    sample = sample.replace("<soap:Body>", "<soap:Body><!-- the request -->")
+
+    assert soap_post(http, sample).status_code == 200
+    assert simulator.records["7"]["extended"]["7/7"]["Field1"] == "vip"
+
+
+MALFORMED = malformed(soap_envelope("<CustomerKey>E1</CustomerKey><FirstName>Ada</FirstName>"))
+
+
+@pytest.mark.parametrize("body", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_request_that_is_not_well_formed_is_a_client_fault(
+    http: httpx.Client, simulator: ExigoSimulator, body: bytes
+) -> None:
+    code, _ = fault_of(soap_post(http, body, CUSTOMER_ACTION))
+
+    assert code == "soap:Client"
+    assert simulator.records == {}
+
+
+@pytest.mark.parametrize("attack", list(ENTITY_ATTACKS))
+def test_a_request_with_a_dtd_is_a_client_fault_and_no_entity_is_expanded_or_fetched(
+    http: httpx.Client, simulator: ExigoSimulator, tmp_path: Path, attack: str
+) -> None:
+    envelope = soap_envelope("<CustomerKey>E1</CustomerKey><FirstName>&x;</FirstName>")
+    with bait(tmp_path) as found:
+        response = soap_post(http, with_doctype(ENTITY_ATTACKS[attack], envelope, found), CUSTOMER_ACTION)
+
+        code, text = fault_of(response)
+
+    assert code == "soap:Client"
+    assert "DTD" in text
+    assert SECRET not in response.text and "lol" not in response.text
+    assert found.hits == [], "nothing may be fetched"
+    assert simulator.records == {}
