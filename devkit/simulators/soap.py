@@ -27,7 +27,7 @@ class SoapFault(Exception):
 
     def __init__(self, side: str, message: str) -> None:
         super().__init__(message)
-        self.side = side  # "Client" or "Server"
+        self.side = side  # "Client", "Server" or "MustUnderstand"
         self.message = message
 
 
@@ -80,7 +80,12 @@ class SoapContract:
         return SoapRequest(action, header, children[0])
 
     def validate(self, element: etree._Element) -> None:
-        if not self.schema.validate(etree.ElementTree(copy.deepcopy(element))):
+        """Check a header or body block against the XSD; its SOAP attributes (mustUnderstand, actor,
+        encodingStyle) belong to the envelope, not to the block's schema type."""
+        block = copy.deepcopy(element)
+        for name in [name for name in block.attrib if str(name).startswith(f"{{{SOAP_ENV}}}")]:
+            del block.attrib[name]
+        if not self.schema.validate(etree.ElementTree(block)):
             log = str(self.schema.error_log).strip()
             detail = log.splitlines()[-1] if log else "invalid"
             raise SoapFault("Client", f"The request does not match the schema: {detail}")
