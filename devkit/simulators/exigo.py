@@ -12,7 +12,11 @@
   body's element; the body and the ``ApiAuthentication`` header validated
   against the XSD inside ``functions/exigo/exigo.wsdl``; LoginName, Password
   and Company must match. Caller errors are ``soap:Client`` Faults with HTTP 500,
-  as .asmx services answer. Success is the page's empty ``<...Result/>``.
+  as .asmx services answer. Success is the page's empty ``<...Result/>``. As ASMX:
+  ``soap:mustUnderstand`` on ``ApiAuthentication`` is fine (the service knows that
+  header), any other header with ``mustUnderstand`` 1 or true is a ``soap:MustUnderstand``
+  Fault without detail, comments and processing instructions are skipped, and a DTD
+  is refused (``soap:Client``).
 - Both transports share the rules. ``CustomerID`` and ``CustomerKey`` are
   exclusive, one is required. Nothing is pre-seeded: an unknown ``CustomerID``
   is a "Customer N not found." error (REST 404 / Client fault); an unknown
@@ -44,7 +48,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from devkit.simulators.base import Fault, Simulator
-from devkit.simulators.soap import SoapContract, SoapFault, envelope
+from devkit.simulators.soap import SOAP_ENV, SoapContract, SoapFault, envelope
 
 WSDL = Path(__file__).resolve().parents[2] / "functions" / "exigo" / "exigo.wsdl"
 NS = "http://api.exigo.com/"
@@ -77,6 +81,8 @@ EXTENDED_FIELDS: dict[str, FieldType] = {
 }
 FIELDS = {UPDATE_CUSTOMER: BASE_FIELDS, UPDATE_EXTENDED: EXTENDED_FIELDS}
 JSON_TYPES: dict[FieldType, str] = {"int": "integer", "string": "string", "dateTime": "date", "boolean": "boolean"}
+AUTH_HEADER = f"{{{NS}}}ApiAuthentication"
+MUST_UNDERSTAND = f"{{{SOAP_ENV}}}mustUnderstand"
 FAILURE_KEY = "exigo.sim.failure"  # request.environ slot for an injected Failure
 
 
@@ -212,10 +218,20 @@ class ExigoSimulator(Simulator):
         return envelope(f'<{result} xmlns="{NS}" />')
 
     def _check_soap_auth(self, header: etree._Element | None) -> None:
-        auth = header.find(f"{{{NS}}}ApiAuthentication") if header is not None else None
+        """In ASMX's order: the headers are read, then the unknown ones must not demand understanding,
+        and only then does the web method itself look at the credentials."""
+        auth = header.find(AUTH_HEADER) if header is not None else None
+        if auth is not None:
+            self.contract.validate(auth)
+            value = auth.get(MUST_UNDERSTAND, "0")
+            if value not in ("0", "1", "false", "true"):
+                raise SoapFault("Client", f"Invalid value for mustUnderstand: {value}.")
+        for block in header if header is not None else ():
+            # ASMX takes only 1 and true as "must understand" on a header it does not know.
+            if block.tag != AUTH_HEADER and block.get(MUST_UNDERSTAND) in ("1", "true"):
+                raise SoapFault("MustUnderstand", f"SOAP header {etree.QName(block).localname} was not understood.")
         if auth is None:
             raise SoapFault("Client", "The ApiAuthentication SOAP header is required.")
-        self.contract.validate(auth)
         sent = tuple(self.contract.child_text(auth, name) for name in ("LoginName", "Password", "Company"))
         if sent != (self.login_name, self.password, self.company):
             raise SoapFault("Client", "Invalid login credentials.")
@@ -278,9 +294,10 @@ def _json(data: Any, status: int) -> Response:
 
 
 def _soap_fault(side: str, message: str, status: int = 500) -> Response:
+    detail = "" if side == "MustUnderstand" else "<detail />"  # ASMX sends no detail for a header's fault
     return envelope(
         f"<soap:Fault><faultcode>soap:{escape(side)}</faultcode><faultstring>{escape(message)}</faultstring>"
-        "<detail /></soap:Fault>",
+        f"{detail}</soap:Fault>",
         status=status,
     )
 

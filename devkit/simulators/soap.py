@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from lxml import etree
@@ -26,7 +27,7 @@ class SoapFault(Exception):
 
     def __init__(self, side: str, message: str) -> None:
         super().__init__(message)
-        self.side = side  # "Client" or "Server"
+        self.side = side  # "Client", "Server" or "MustUnderstand"
         self.message = message
 
 
@@ -64,12 +65,7 @@ class SoapContract:
         action = (request.headers.get("SOAPAction") or "").strip().strip('"')
         if action not in actions:
             raise SoapFault("Client", f"Server did not recognize the value of HTTP Header SOAPAction: {action}.")
-        try:
-            envelope = etree.fromstring(
-                request.get_data(), parser=etree.XMLParser(resolve_entities=False, no_network=True)
-            )
-        except etree.XMLSyntaxError as exc:
-            raise SoapFault("Client", f"Malformed XML: {exc}") from exc
+        envelope = parse(request.get_data())
         if envelope.tag != f"{{{SOAP_ENV}}}Envelope":
             raise SoapFault("Client", "The root element must be a SOAP 1.1 Envelope")
         header = envelope.find(f"{{{SOAP_ENV}}}Header")
@@ -84,7 +80,12 @@ class SoapContract:
         return SoapRequest(action, header, children[0])
 
     def validate(self, element: etree._Element) -> None:
-        if not self.schema.validate(etree.ElementTree(copy.deepcopy(element))):
+        """Check a header or body block against the XSD; its SOAP attributes (mustUnderstand, actor,
+        encodingStyle) belong to the envelope, not to the block's schema type."""
+        block = copy.deepcopy(element)
+        for name in [name for name in block.attrib if str(name).startswith(f"{{{SOAP_ENV}}}")]:
+            del block.attrib[name]
+        if not self.schema.validate(etree.ElementTree(block)):
             log = str(self.schema.error_log).strip()
             detail = log.splitlines()[-1] if log else "invalid"
             raise SoapFault("Client", f"The request does not match the schema: {detail}")
@@ -92,6 +93,42 @@ class SoapContract:
     def child_text(self, element: etree._Element, name: str) -> str | None:
         child = element.find(f"{{{self.target_namespace}}}{name}")
         return None if child is None else (child.text or "")
+
+
+class _DoctypeFound(Exception):
+    pass
+
+
+class _StopAtDoctype:
+    """A parser target that builds nothing and stops the parser at ``<!DOCTYPE``, before any
+    declaration in it is read."""
+
+    def doctype(self, name: str, public_id: str | None, system_id: str | None) -> None:
+        raise _DoctypeFound
+
+    def start(self, tag: str | bytes, attrib: dict[str | bytes, str | bytes]) -> None: ...
+    def end(self, tag: str | bytes) -> None: ...
+    def data(self, data: str | bytes) -> None: ...
+    def comment(self, text: str | bytes) -> None: ...
+    def close(self) -> None: ...
+
+
+def parse(data: bytes) -> etree._Element:
+    """A request's root element, or a ``soap:Client`` fault for anything not well-formed or with a DTD.
+
+    SOAP 1.1 forbids a DTD, and ASP.NET (``DtdProcessing.Prohibit``) and PHP's SoapServer refuse one, so
+    a first pass stops at the DOCTYPE: no entity is ever declared, expanded or fetched. Comments and
+    processing instructions are dropped, as the servers' readers skip them, so a value split by a
+    comment reads whole and nothing else sees them.
+    """
+    options: dict[str, Any] = {"resolve_entities": False, "no_network": True, "load_dtd": False}
+    try:
+        etree.fromstring(data, etree.XMLParser(target=_StopAtDoctype(), **options))
+        return etree.fromstring(data, etree.XMLParser(remove_comments=True, remove_pis=True, **options))
+    except _DoctypeFound:
+        raise SoapFault("Client", "DTD is prohibited in SOAP messages.") from None
+    except etree.XMLSyntaxError as exc:
+        raise SoapFault("Client", f"Malformed XML: {exc}") from exc
 
 
 def envelope(body_xml: str, status: int = 200) -> Response:

@@ -10,8 +10,8 @@ SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 
 def fault_of(response: httpx.Response) -> tuple[str, str]:
     """(faultcode, faultstring) of a SOAP 1.1 Fault answer."""
-    assert response.status_code == 500
-    assert response.headers["Content-Type"].startswith("text/xml")
+    assert response.status_code == 500, response.text
+    assert response.headers["Content-Type"].startswith("text/xml"), response.text
     fault = etree.fromstring(response.content).find(f"{{{SOAP_ENV}}}Body/{{{SOAP_ENV}}}Fault")
     assert fault is not None, response.text
     return fault.findtext("faultcode") or "", fault.findtext("faultstring") or ""

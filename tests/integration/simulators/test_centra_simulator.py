@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 import zeep
+from hostile_xml import ENTITY_ATTACKS, SECRET, bait, malformed, with_doctype
 from lxml import etree
 from soap_answers import SOAP_ENV, fault_of
 from zeep.exceptions import Fault as ZeepFault
@@ -257,6 +258,53 @@ def test_other_methods_and_paths_are_refused(http: httpx.Client) -> None:
     assert http.post("/ams/other", content=doc_sample()).status_code == 404
     code, _ = fault_of(http.get(DEFAULT_PATH))
     assert code == "soap:Client"
+
+
+# -- what other clients send -------------------------------------------------------------------
+@pytest.mark.parametrize("comment", ["<!-- NOTE -->", "<?NOTE?>"])
+def test_comments_and_processing_instructions_between_elements_are_accepted_and_never_read_as_values(
+    http: httpx.Client, simulator: CentraSimulator, comment: str
+) -> None:
+    c = comment
+    body = (
+        f'<?xml version="1.0"?>{c}<SOAP-ENV:Envelope xmlns:SOAP-ENV="{SOAP_ENV}" xmlns:ns1="{NS}">{c}'
+        f"<SOAP-ENV:Body>{c}<ns1:customers_Update>{c}<ns1:login>{c}<ns1:username>{c}demo</ns1:username>"
+        f"<ns1:password>demo{c}</ns1:password>{c}</ns1:login>{c}<ns1:customers>{c}<ns1:customer>{c}"
+        f"<ns1:id>C-1</ns1:id>{c}<ns1:store>{c}1</ns1:store><ns1:firstname>Ada{c}</ns1:firstname>{c}"
+        f"</ns1:customer>{c}</ns1:customers>{c}</ns1:customers_Update>{c}</SOAP-ENV:Body>{c}</SOAP-ENV:Envelope>{c}"
+    )
+
+    assert post(http, body).status_code == 200
+    assert simulator.records == {"C-1": {"id": "C-1", "store": 1, "firstname": "Ada"}}
+
+
+MALFORMED = malformed(request_xml(customer_xml("C-1", store="1", firstname="Ada")))
+
+
+@pytest.mark.parametrize("body", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_request_that_is_not_well_formed_is_a_client_fault(
+    http: httpx.Client, simulator: CentraSimulator, body: bytes
+) -> None:
+    sent = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": ACTION}
+    assert fault_of(http.post(DEFAULT_PATH, content=body, headers=sent))[0] == "soap:Client"
+    assert simulator.records == {}
+
+
+@pytest.mark.parametrize("attack", list(ENTITY_ATTACKS))
+def test_a_request_with_a_dtd_is_a_client_fault_and_no_entity_is_expanded_or_fetched(
+    http: httpx.Client, simulator: CentraSimulator, tmp_path: Path, attack: str
+) -> None:
+    envelope = request_xml(customer_xml("C-1", store="1", firstname="&x;")).removeprefix('<?xml version="1.0"?>')
+    with bait(tmp_path) as found:
+        response = post(http, with_doctype(ENTITY_ATTACKS[attack], envelope, found))
+
+        code, text = fault_of(response)
+
+    assert code == "soap:Client"
+    assert "DTD" in text
+    assert SECRET not in response.text and "lol" not in response.text
+    assert found.hits == [], "nothing may be fetched"
+    assert simulator.records == {}
 
 
 # -- injected faults -----------------------------------------------------------------------------

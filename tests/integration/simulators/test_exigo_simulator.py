@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import zeep
+from hostile_xml import ENTITY_ATTACKS, SECRET, bait, malformed, with_doctype
 from lxml import etree
 from soap_answers import SOAP_ENV, fault_of
 from zeep.exceptions import Fault as ZeepFault
@@ -409,3 +410,191 @@ def test_a_queued_failure_waits_for_a_well_formed_call(http: httpx.Client, simul
     assert http.patch("/3.0/customers", json={"customerKey": "E1"}, auth=REST_AUTH).json()["message"] == (
         "Customer is locked"
     )
+
+
+# -- what other clients of an .asmx service send -------------------------------------------------
+MUST_UNDERSTAND = f"{{{SOAP_ENV}}}mustUnderstand"
+
+
+def raw_auth_header(**attributes: str) -> etree._Element:
+    """The ApiAuthentication header as a raw element, the way a client adds SOAP attributes to it."""
+    header = etree.Element(f"{{{NS}}}ApiAuthentication")
+    for name, value in attributes.items():
+        header.set(f"{{{SOAP_ENV}}}{name}", value)
+    for name, value in (("LoginName", "sync"), ("Password", "sync-pass"), ("Company", "acme")):
+        etree.SubElement(header, f"{{{NS}}}{name}").text = value
+    return header
+
+
+def unknown_header(must_understand: str | None) -> etree._Element:
+    header = etree.Element("{urn:example:tracing}Trace", nsmap={"t": "urn:example:tracing"})
+    if must_understand is not None:
+        header.set(MUST_UNDERSTAND, must_understand)
+    header.text = "trace-1"
+    return header
+
+
+@pytest.mark.parametrize("must_understand", ["1", "true", "0", "false"])
+def test_zeep_with_must_understand_on_the_auth_header_updates_the_customer(
+    zeep_client: Any, server: SimulatorServer, simulator: ExigoSimulator, must_understand: str
+) -> None:
+    api = service(zeep_client, server)
+
+    api.UpdateCustomer(
+        CustomerKey="E1", FirstName="Ada", _soapheaders=[raw_auth_header(mustUnderstand=must_understand)]
+    )
+
+    sent = etree.fromstring(simulator.calls_to(ASMX)[0].body).find(f".//{{{NS}}}ApiAuthentication")
+    assert sent is not None and sent.get(MUST_UNDERSTAND) == must_understand
+    assert simulator.records == {"501": {"CustomerID": 501, "CustomerKey": "E1", "FirstName": "Ada"}}
+
+
+def test_soap_envelope_attributes_on_the_auth_header_are_not_schema_content(
+    http: httpx.Client, simulator: ExigoSimulator
+) -> None:
+    attributes = (
+        'soap:mustUnderstand="1" soap:actor="http://schemas.xmlsoap.org/soap/actor/next" '
+        'soap:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"'
+    )
+    body = soap_envelope("<CustomerKey>E1</CustomerKey>").replace(
+        f'<ApiAuthentication xmlns="{NS}">', f'<ApiAuthentication xmlns="{NS}" {attributes}>'
+    )
+
+    assert soap_post(http, body, CUSTOMER_ACTION).status_code == 200
+    assert list(simulator.records) == ["501"]
+
+
+def test_the_auth_header_content_is_still_checked_against_the_schema(http: httpx.Client) -> None:
+    body = soap_envelope("<CustomerKey>E1</CustomerKey>").replace(
+        f'<ApiAuthentication xmlns="{NS}">', f'<ApiAuthentication xmlns="{NS}" soap:mustUnderstand="1">'
+    )
+    no_company = body.replace("<Company>acme</Company>", "")
+    other_attribute = body.replace('soap:mustUnderstand="1"', 'soap:mustUnderstand="1" Version="2"')
+
+    for refused in (no_company, other_attribute):
+        code, text = fault_of(soap_post(http, refused, CUSTOMER_ACTION))
+        assert code == "soap:Client" and "does not match the schema" in text
+
+
+def test_a_must_understand_that_is_not_a_boolean_is_a_client_fault(
+    zeep_client: Any, server: SimulatorServer, simulator: ExigoSimulator
+) -> None:
+    with pytest.raises(ZeepFault) as raised:
+        service(zeep_client, server).UpdateCustomer(
+            CustomerKey="E1", _soapheaders=[raw_auth_header(mustUnderstand="yes")]
+        )
+    assert raised.value.code == "soap:Client"
+    assert "mustUnderstand" in raised.value.message
+    assert simulator.records == {}
+
+
+@pytest.mark.parametrize("must_understand", ["1", "true"])
+def test_an_unknown_header_that_must_be_understood_is_a_must_understand_fault(
+    zeep_client: Any, http: httpx.Client, server: SimulatorServer, simulator: ExigoSimulator, must_understand: str
+) -> None:
+    with pytest.raises(ZeepFault) as raised:
+        service(zeep_client, server).UpdateCustomer(
+            CustomerKey="E1", _soapheaders=[auth_header(zeep_client), unknown_header(must_understand)]
+        )
+    assert (raised.value.code, raised.value.message) == ("soap:MustUnderstand", "SOAP header Trace was not understood.")
+
+    trace = f'<t:Trace xmlns:t="urn:example:tracing" soap:mustUnderstand="{must_understand}">x</t:Trace>'
+    body = soap_envelope("<CustomerKey>E1</CustomerKey>").replace("<soap:Header>", f"<soap:Header>{trace}")
+    response = soap_post(http, body, CUSTOMER_ACTION)
+    assert fault_of(response) == ("soap:MustUnderstand", "SOAP header Trace was not understood.")
+    fault = etree.fromstring(response.content).find(f"{{{SOAP_ENV}}}Body/{{{SOAP_ENV}}}Fault")
+    assert fault is not None and fault.find("detail") is None, "ASMX sends no detail for a header fault"
+    assert simulator.records == {}
+
+
+def test_the_must_understand_fault_comes_before_the_credentials_are_checked(http: httpx.Client) -> None:
+    trace = '<t:Trace xmlns:t="urn:example:tracing" soap:mustUnderstand="1">x</t:Trace>'
+    body = soap_envelope("<CustomerKey>E1</CustomerKey>", login=("sync", "wrong", "acme"))
+    response = soap_post(http, body.replace("<soap:Header>", f"<soap:Header>{trace}"), CUSTOMER_ACTION)
+    assert fault_of(response)[0] == "soap:MustUnderstand"
+
+
+@pytest.mark.parametrize("must_understand", [None, "0", "false", "yes"])
+def test_an_unknown_header_that_need_not_be_understood_is_ignored(
+    zeep_client: Any, server: SimulatorServer, simulator: ExigoSimulator, must_understand: str | None
+) -> None:
+    service(zeep_client, server).UpdateCustomer(
+        CustomerKey="E1", _soapheaders=[auth_header(zeep_client), unknown_header(must_understand)]
+    )
+    assert list(simulator.records) == ["501"]
+
+
+def commented_envelope(comment: str) -> str:
+    """An UpdateCustomer call with a comment (or processing instruction) wherever XML allows one."""
+    c = comment
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>{c}<?xml-stylesheet href="x.xsl"?>\n{c}'
+        f'<soap:Envelope xmlns:soap="{SOAP_ENV}">{c}<soap:Header>{c}<ApiAuthentication xmlns="{NS}">{c}'
+        f"<LoginName>{c}sync{c}</LoginName>{c}<Password>sync-{c}pass</Password>"
+        f"<Company>ac{c}me{c}</Company>{c}</ApiAuthentication>{c}</soap:Header>{c}"
+        f'<soap:Body>{c}<UpdateCustomerRequest xmlns="{NS}">{c}<CustomerKey>E{c}1</CustomerKey>'
+        f"<FirstName>{c}A{c}da{c}</FirstName>{c}<LastName>Love{c}lace</LastName>"
+        f"<CustomerType>1{c}2</CustomerType><Field1>{c}</Field1>"
+        f"<BirthDate>1815-12-10T00:00:00{c}Z</BirthDate><SubscribeToBroadcasts>tr{c}ue</SubscribeToBroadcasts>{c}"
+        f"</UpdateCustomerRequest>{c}</soap:Body>{c}</soap:Envelope>{c}\n{c}"
+    )
+
+
+@pytest.mark.parametrize("comment", ["<!-- NOTE -->", "<!--NOTE-->", "<?NOTE?>", "<?note NOTE <b>?>"])
+def test_comments_and_processing_instructions_anywhere_are_accepted_and_never_read_as_values(
+    http: httpx.Client, simulator: ExigoSimulator, comment: str
+) -> None:
+    response = soap_post(http, commented_envelope(comment), CUSTOMER_ACTION)
+
+    assert response.status_code == 200, response.text
+    assert simulator.records == {
+        "501": {
+            "CustomerID": 501,
+            "CustomerKey": "E1",
+            "FirstName": "Ada",
+            "LastName": "Lovelace",
+            "CustomerType": 12,
+            "Field1": "",
+            "BirthDate": "1815-12-10T00:00:00Z",
+            "SubscribeToBroadcasts": True,
+        }
+    }
+
+
+def test_comments_in_an_extended_update_are_not_read_as_values(http: httpx.Client, simulator: ExigoSimulator) -> None:
+    simulator.records["7"] = {"CustomerID": 7}
+    sample = doc_sample().replace("<Field1>string</Field1>", "<Field1>vi<!-- not this -->p</Field1><!-- x -->")
+    sample = sample.replace("<soap:Body>", "<soap:Body><!-- the request -->")
+
+    assert soap_post(http, sample).status_code == 200
+    assert simulator.records["7"]["extended"]["7/7"]["Field1"] == "vip"
+
+
+MALFORMED = malformed(soap_envelope("<CustomerKey>E1</CustomerKey><FirstName>Ada</FirstName>"))
+
+
+@pytest.mark.parametrize("body", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_request_that_is_not_well_formed_is_a_client_fault(
+    http: httpx.Client, simulator: ExigoSimulator, body: bytes
+) -> None:
+    code, _ = fault_of(soap_post(http, body, CUSTOMER_ACTION))
+
+    assert code == "soap:Client"
+    assert simulator.records == {}
+
+
+@pytest.mark.parametrize("attack", list(ENTITY_ATTACKS))
+def test_a_request_with_a_dtd_is_a_client_fault_and_no_entity_is_expanded_or_fetched(
+    http: httpx.Client, simulator: ExigoSimulator, tmp_path: Path, attack: str
+) -> None:
+    envelope = soap_envelope("<CustomerKey>E1</CustomerKey><FirstName>&x;</FirstName>")
+    with bait(tmp_path) as found:
+        response = soap_post(http, with_doctype(ENTITY_ATTACKS[attack], envelope, found), CUSTOMER_ACTION)
+
+        code, text = fault_of(response)
+
+    assert code == "soap:Client"
+    assert "DTD" in text
+    assert SECRET not in response.text and "lol" not in response.text
+    assert found.hits == [], "nothing may be fetched"
+    assert simulator.records == {}
