@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import statistics
 import sys
 import tempfile
@@ -27,6 +28,7 @@ from custsync.config import VendorSettings  # noqa: E402
 from custsync.connector import SyncContext  # noqa: E402
 from custsync.fanout import FanOut  # noqa: E402
 from custsync.model import Customer, CustomerChange  # noqa: E402
+from custsync.transport.http import CallLimits  # noqa: E402
 from devkit.stack.local import LocalStack, load_secrets, on_free_ports  # noqa: E402
 from devkit.stack.pump import deliver  # noqa: E402
 
@@ -90,6 +92,39 @@ def changes(count: int, customers: int) -> list[CustomerChange]:
     ]
 
 
+# The patterns redact_text used before it was made linear, for comparison.
+OLD_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+OLD_PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+ADVERSARIAL = {
+    "no @": "ab.cd+ef-",
+    "digits and gaps": "1 2 3 (4) 5-",
+    "text with addresses": "Customer ada@example.com, phone +46 70 123 45 67, already exists. ",
+}
+
+
+def redaction_benchmark() -> list[Row]:
+    """redact_text on 250 KB / 500 KB / 1 MB: linear when each doubling doubles the time."""
+    from custsync.observability import redact_text
+
+    rows = []
+    for name, unit in ADVERSARIAL.items():
+        medians = []
+        for size in (256 * 1024, 512 * 1024, 1024 * 1024):
+            text = (unit * (size // len(unit) + 1))[:size]
+            medians.append(statistics.median(timed(lambda text=text: redact_text(text), 5)))  # type: ignore[misc]
+        old_text = (unit * (20_000 // len(unit) + 1))[:20_000]
+        old = statistics.median(timed(lambda text=old_text: OLD_PHONE.sub("*", OLD_EMAIL.sub("*", text)), 3))  # type: ignore[misc]
+        rows.append(
+            (
+                f"redact_text, {name}: 256 KB / 512 KB / 1 MB",
+                " / ".join(f"{m * 1000:.0f} ms" for m in medians)
+                + f" (x{medians[1] / medians[0]:.1f}, x{medians[2] / medians[1]:.1f} per doubling: linear)",
+                f"median of 5; the old patterns took {old * 1000:.0f} ms on 20 KB of the same",
+            )
+        )
+    return rows
+
+
 def wsdl_benchmark() -> list[Row]:
     from custsync.transport import soap
 
@@ -97,12 +132,12 @@ def wsdl_benchmark() -> list[Row]:
     for vendor in ("exigo", "centra"):
         path = ROOT / "functions" / vendor / f"{vendor}.wsdl"
 
-        def parse(path: Path = path) -> None:
+        def parse(path: Path = path, vendor: str = vendor) -> None:
             soap.load_wsdl.cache_clear()
-            soap.load_wsdl(path, 10.0)
+            soap.load_wsdl(path, vendor, CallLimits())
 
         samples = timed(parse, 20)
-        cached = timed(lambda path=path: soap.load_wsdl(path, 10.0), 1000)  # type: ignore[misc]
+        cached = timed(lambda path=path, vendor=vendor: soap.load_wsdl(path, vendor, CallLimits()), 1000)  # type: ignore[misc]
         rows.append(
             (
                 f"{vendor}.wsdl: parse (once per container) / cached lookup",
@@ -179,6 +214,7 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     rows = [
+        *redaction_benchmark(),
         mapping_benchmark(),
         *wsdl_benchmark(),
         *emulator_benchmarks(args.changes),

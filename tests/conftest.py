@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -109,6 +112,12 @@ def function_env(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[str],
 
 
 class FakeLambdaContext:
+    """Lambda's context; ``timeout_seconds`` makes the remaining time count down from now, as an invocation's does
+    (by default it stays at 30 s, so one context can serve many invocations)."""
+
+    def __init__(self, timeout_seconds: float | None = None) -> None:
+        self._ends = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+
     function_name = "test-function"
     function_version = "$LATEST"
     memory_limit_in_mb = 512
@@ -118,7 +127,9 @@ class FakeLambdaContext:
     log_stream_name = "test"
 
     def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+        if self._ends is None:
+            return 30_000
+        return max(0, int((self._ends - time.monotonic()) * 1000))
 
 
 @pytest.fixture
@@ -144,3 +155,16 @@ def vendor_handler(stack: Any, function_env: Callable[[str], dict[str, str]]) ->
 @pytest.fixture
 def exsalerate(vendor_handler: Callable[[str], Any]) -> Any:
     return vendor_handler("exsalerate")
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[io.StringIO]:
+    """What the Powertools logger writes (JSON lines), as CloudWatch would receive it."""
+    from custsync.observability import logger
+
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    stream = io.StringIO()
+    original = handler.setStream(stream)
+    yield stream
+    handler.setStream(original)

@@ -53,8 +53,7 @@ class CentraConnector(Connector):
         self.status_values = {**DEFAULT_STATUS, **options.get("status", {})}
         self.login = {"username": str(secret.get("username", "")), "password": str(secret.get("password", ""))}
         # The whole endpoint URL is in the secret: it differs between shop and docs hosts.
-        timeout = self.settings.http_timeout_seconds
-        self.soap = SoapClient(self.name, WSDL, str(secret["base_url"]), timeout=timeout, auth_fault=LOGIN_REFUSED)
+        self.soap = SoapClient(self.name, WSDL, str(secret["base_url"]), limits=self.limits, auth_fault=LOGIN_REFUSED)
 
     def to_request(self, customer: Customer, context: SyncContext) -> VendorRequest:
         record: dict[str, Any] = {"id": require(customer.key, "id", self.name), "store": self.store}

@@ -83,7 +83,7 @@ class EverlyticConnector(Connector):
             self.name,
             secret["base_url"],
             auth=(str(secret.get("username", "")), str(secret.get("api_key", ""))),
-            timeout=self.settings.http_timeout_seconds,
+            limits=self.limits,
             headers={"Accept": "application/json"},
         )
         self.xmlrpc = XmlRpcClient(self.client, str(secret.get("xmlrpc_url", ""))) if self.api == "xmlrpc" else None

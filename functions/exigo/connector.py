@@ -78,10 +78,9 @@ class ExigoConnector(Connector):
         }
         login, password, company = (str(secret.get(k, "")) for k in ("login_name", "password", "company"))
         base_url = str(secret["base_url"]).rstrip("/")
-        timeout = self.settings.http_timeout_seconds
-        self.rest = RestClient(self.name, base_url, auth=(f"{login}@{company}", password), timeout=timeout)
+        self.rest = RestClient(self.name, base_url, auth=(f"{login}@{company}", password), limits=self.limits)
         self.soap = (
-            SoapClient(self.name, WSDL, f"{base_url}/3.0/ExigoApi.asmx", timeout=timeout, auth_fault=LOGIN_REFUSED)
+            SoapClient(self.name, WSDL, f"{base_url}/3.0/ExigoApi.asmx", limits=self.limits, auth_fault=LOGIN_REFUSED)
             if self.api == "soap"
             else None
         )

@@ -94,9 +94,7 @@ class ExpandableConnector(Connector):
         }
         self.status_codes = {**DEFAULT_STATUS_CODES, **self.settings.vendor_options.get("status_codes", {})}
         self.field_map = checked_field_map(self.settings.field_map, CONTACT_FIELDS, "Expandable's contact")
-        self.client = RestClient(
-            self.name, secret["base_url"], timeout=self.settings.http_timeout_seconds, error_text=error_text
-        )
+        self.client = RestClient(self.name, secret["base_url"], limits=self.limits, error_text=error_text)
         self._token: str | None = None
 
     def token(self) -> str:

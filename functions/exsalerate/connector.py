@@ -94,7 +94,7 @@ class ExsalerateConnector(Connector):
             self.name,
             secret["base_url"],
             auth=(str(secret.get("username", "")), str(secret.get("password", ""))),
-            timeout=self.settings.http_timeout_seconds,
+            limits=self.limits,
             error_text=error_text,
         )
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -242,19 +240,6 @@ def test_refused_credentials_are_refreshed_once_then_parked(stack: Any, exsalera
     assert [r["RefCode"] for r in stack.simulators["exsalerate"].records.values()] == ["A2"]
 
 
-@pytest.fixture
-def captured_logs() -> Iterator[io.StringIO]:
-    """What the Powertools logger writes (JSON lines), as CloudWatch would receive it."""
-    from custsync.observability import logger
-
-    handler = logger.registered_handler
-    assert isinstance(handler, logging.StreamHandler)
-    stream = io.StringIO()
-    original = handler.setStream(stream)
-    yield stream
-    handler.setStream(original)
-
-
 def test_logs_carry_the_change_id_and_no_personal_data(
     stack: Any, webhook: Any, exsalerate: Any, lambda_context: Any, captured_logs: io.StringIO
 ) -> None:
@@ -317,7 +302,7 @@ def test_a_timeout_or_a_dropped_connection_is_retried(
     fault: str,
     options: dict[str, Any],
 ) -> None:
-    monkeypatch.setenv("HTTP_TIMEOUT_SECONDS", "0.3")
+    monkeypatch.setenv("CALL_TIMEOUT_SECONDS", "0.3")
     handler = vendor_handler("exsalerate")
     stack.simulators["exsalerate"].faults.add(fault, method="PUT", **options)
     queue(stack, FUNCTION, change("t-1", "2026-11-20T09:00:00Z", {"key": "T1", "company": "Slow AB"}))

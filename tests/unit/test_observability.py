@@ -1,3 +1,5 @@
+import pytest
+
 from custsync.observability import redact_payload, redact_text
 
 
@@ -16,3 +18,25 @@ def test_personal_keys_are_erased_at_any_depth() -> None:
     assert erased["customer"]["key"] == "k1"
     assert "ada@example.com" not in str(erased)
     assert "Lund" not in str(erased)
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("reach first.last+tag@mail.example.co.uk now", "reach ***** now"),
+        ("call 555-1234 or (08) 123 45 67", "call ***** or (*****"),
+        ("order 12345 of 2 items", "order 12345 of 2 items"),
+        ("a@b is not an address", "a@b is not an address"),
+    ],
+)
+def test_redaction_masks_addresses_and_phone_numbers_only(text: str, kept: str) -> None:
+    assert redact_text(text) == kept
+
+
+@pytest.mark.parametrize(
+    "adversarial",
+    ["a" * 50_000, "x@" + "a" * 50_000, "1" + " " * 50_000, "1 " * 25_000 + "x", "a.b+c-" * 10_000],
+)
+def test_redaction_of_pathological_text_still_masks_what_follows(adversarial: str) -> None:
+    """The inputs that made the old patterns quadratic (see benchmarks/ for the timing)."""
+    assert redact_text(adversarial + " then ada@example.com").endswith(" then *****")

@@ -63,7 +63,11 @@ class VendorSettings(EnvSettings):
     dlq_url: str = Field(min_length=1)
     max_attempts: int = Field(default=5, ge=1, le=50)
     backoff_base_seconds: int = Field(default=10, ge=0, le=900)
-    http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # A vendor call's whole budget (connect, send, the whole reply), never past the invocation's end
+    # minus DEADLINE_MARGIN_SECONDS; and the biggest reply it reads.
+    call_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    max_response_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    deadline_margin_seconds: float = Field(default=3.0, ge=0, le=60)
     field_map: dict[str, str] = Field(default_factory=dict)
     vendor_options: dict[str, Any] = Field(default_factory=dict)
 

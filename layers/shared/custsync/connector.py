@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from custsync.config import VendorSettings
 from custsync.errors import ConfigurationError, SyncError, ValidationFailed
 from custsync.model import Customer
+from custsync.transport.http import CallLimits
 
 SecretLoader = Callable[[bool], dict[str, Any]]
 
@@ -77,6 +78,8 @@ class Connector(ABC):
 
     def __init__(self, settings: VendorSettings, load_secret: SecretLoader) -> None:
         self.settings = settings
+        #: What every call of this vendor's clients is bounded by.
+        self.limits = CallLimits(settings.call_timeout_seconds, settings.max_response_bytes)
         self._load_secret = load_secret
         self.configure(load_secret(False))
 

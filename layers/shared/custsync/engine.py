@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeVar
 
 from custsync.connector import Connector, SendResult, SyncContext, VendorRequest
 from custsync.errors import AuthError, RetryableError, SyncError
+from custsync.failures import classify
 from custsync.model import Customer, CustomerChange
 from custsync.observability import logger, metrics
 from custsync.state import Busy, StateStore, Superseded, SyncState
@@ -126,8 +127,8 @@ class SyncEngine:
                 if ready is None:
                     continue
                 token = self.claim(ready)
-            except SyncError as exc:
-                results.update(dict.fromkeys((c.change_id for c in group), exc))
+            except Exception as exc:
+                results.update(dict.fromkeys((c.change_id for c in group), classify(exc, self.vendor)))
                 continue
             if isinstance(token, Outcome):
                 results.update(dict.fromkeys((c.change_id for c in group), token))
@@ -188,8 +189,8 @@ class SyncEngine:
             return []
         try:
             return self._timed(lambda: self.connector.send_many([(p.pending, p.context) for p in plans]))
-        except SyncError as exc:
-            return [exc] * len(plans)
+        except Exception as exc:
+            return [classify(exc, self.vendor)] * len(plans)
 
     def claim(self, plan: Plan) -> str | Outcome:
         """Take the customer's lease before calling the vendor; an ``Outcome`` when nothing is to be sent."""

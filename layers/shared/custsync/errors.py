@@ -23,7 +23,11 @@ class SyncError(Exception):
 
 
 class RetryableError(SyncError):
-    """A failure that may pass on a later try: timeouts, resets, 429, 5xx, SOAP server faults."""
+    """A failure that may pass on a later try: timeouts, resets, 429, 5xx, SOAP server faults.
+
+    ``outcome_unknown``: the request may have reached the vendor and may still be applied (a timeout
+    or a connection lost after sending, an unreadable reply), so it is not known to have failed.
+    """
 
     def __init__(
         self,
@@ -32,9 +36,11 @@ class RetryableError(SyncError):
         vendor: str | None = None,
         status: int | None = None,
         retry_after: float | None = None,
+        outcome_unknown: bool = False,
     ) -> None:
         super().__init__(reason, vendor=vendor, status=status)
         self.retry_after = retry_after
+        self.outcome_unknown = outcome_unknown
 
 
 class PermanentError(SyncError):

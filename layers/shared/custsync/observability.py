@@ -38,12 +38,14 @@ PII_KEYS = frozenset(
 )
 # One JSONPath union: a path per key would warn for every key a payload lacks.
 _PII_PATH = "$..[" + ",".join(f"'{key}'" for key in sorted(PII_KEYS)) + "]"
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+# Linear on any input: a match may start only where a run of its characters starts (the look-behind),
+# and possessive quantifiers never give back what they took, so no position is scanned twice.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)++")
+_PHONE = re.compile(r"(?<![\d+])\+?\d(?:[\s().-]*+\d){6,}+")
 
 
 def redact_text(text: str) -> str:
-    """Mask anything shaped like an email address or phone number in free text (vendor messages)."""
+    """Mask anything shaped like an email address or phone number (7+ digits) in free text (vendor messages)."""
     return _PHONE.sub("*****", _EMAIL.sub("*****", text))
 
 

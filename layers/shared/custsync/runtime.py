@@ -26,12 +26,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from custsync.config import VendorSettings
 from custsync.connector import Connector
+from custsync.deadline import invocation
 from custsync.engine import Outcome, SyncEngine
 from custsync.errors import AuthError, PermanentError, RetryableError, SyncError
+from custsync.failures import classify
 from custsync.model import Customer, CustomerChange, utc_now
 from custsync.observability import logger, metrics, redact_payload, tracer
 from custsync.secrets import get_vendor_secret
@@ -88,8 +91,9 @@ class VendorRuntime:
                 continue  # parked with its reason when its record is handled
         try:
             return self.engine.apply_batch(changes)
-        except SyncError as exc:
-            return dict.fromkeys((change.change_id for change in changes), exc)
+        except Exception as exc:  # the whole batch failed: each of its changes fails with why, none crashes
+            error = classify(exc, self.settings.vendor)
+            return dict.fromkeys((change.change_id for change in changes), error)
 
     def handle_record(self, record: SQSRecord) -> dict[str, Any]:
         logger.set_correlation_id(record.message_id)
@@ -101,7 +105,10 @@ class VendorRuntime:
         logger.set_correlation_id(change.change_id)
         logger.append_keys(customer_key=change.customer.key, vendor=self.settings.vendor)
         try:
-            return self._outcome(change).as_dict()
+            try:
+                return self._outcome(change).as_dict()
+            except Exception as exc:
+                raise classify(exc, self.settings.vendor) from exc
         except RetryableError as exc:
             attempts = int(record.attributes.approximate_receive_count or "1")
             if attempts >= self.settings.max_attempts:
@@ -149,12 +156,20 @@ class VendorRuntime:
         )
 
     def back_off(self, record: SQSRecord, attempts: int, retry_after: float | None) -> None:
+        """Hide the record until its next try. If SQS refuses (an expired receipt handle, say), the record
+        still fails back to the queue: it comes back after the queue's visibility timeout instead."""
         delay = retry_after if retry_after is not None else self.settings.backoff_base_seconds * 2 ** (attempts - 1)
-        self.sqs.change_message_visibility(
-            QueueUrl=self._queue_url(record.event_source_arn),
-            ReceiptHandle=record.receipt_handle,
-            VisibilityTimeout=int(min(delay, MAX_VISIBILITY_SECONDS)),
-        )
+        try:
+            self.sqs.change_message_visibility(
+                QueueUrl=self._queue_url(record.event_source_arn),
+                ReceiptHandle=record.receipt_handle,
+                VisibilityTimeout=int(min(delay, MAX_VISIBILITY_SECONDS)),
+            )
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning(
+                "could not delay the retry; the queue's visibility timeout applies",
+                extra={"reason": classify(exc, self.settings.vendor).reason, "wanted_delay_seconds": delay},
+            )
 
     def _queue_url(self, queue_arn: str) -> str:
         if queue_arn not in self._queue_urls:
@@ -188,8 +203,9 @@ class VendorRuntime:
                 )
             return _json(200, self.engine.apply(change).as_dict())
 
-        @app.exception_handler(SyncError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
-        def sync_error(exc: SyncError) -> Response[Any]:
+        @app.exception_handler(Exception)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
+        def sync_error(exc: Exception) -> Response[Any]:
+            exc = classify(exc, vendor)
             metrics.add_metric(name="ChangesFailed", unit="Count", value=1)
             logger.warning("change failed", extra={"reason": exc.reason, "error_type": type(exc).__name__})
             return _json(*_api_status(exc))
@@ -264,9 +280,11 @@ def build_handler(connector_class: type[Connector]) -> Handler:
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_dimension(name="vendor", value=runtime.settings.vendor)
-        if "Records" in event:
-            return runtime.handle_sqs(event, context)
-        return app.resolve(event, context)
+        remaining = context.get_remaining_time_in_millis() / 1000
+        with invocation(remaining, runtime.settings.deadline_margin_seconds):
+            if "Records" in event:
+                return runtime.handle_sqs(event, context)
+            return app.resolve(event, context)
 
     handler.runtime = runtime
     return cast(Handler, handler)  # Powertools types the configured tracer decorator loosely

@@ -1,8 +1,10 @@
-"""The REST client every vendor uses: httpx with one set of timeout and error rules.
+"""The REST client every vendor uses: bounded httpx (``transport/http.py``) with one set of error rules.
 
 2xx returns the response; everything else raises the error type the runtime
-routes by: 401/403 ``AuthError``, 408/425/429/5xx and network failures
-``RetryableError`` (with ``Retry-After`` when sent), other 4xx ``PermanentError``.
+routes by: 401/403 ``AuthError``, 408/425/429/5xx ``RetryableError`` (with
+``Retry-After`` when sent), other 4xx and 3xx (redirects are never followed)
+``PermanentError``; network failures, deadlines and oversized replies as
+``custsync.failures`` says.
 """
 
 from __future__ import annotations
@@ -15,9 +17,15 @@ from typing import Any
 import httpx
 
 from custsync.errors import AuthError, PermanentError, RetryableError, SyncError
+from custsync.failures import classify
 from custsync.observability import redact_text
+from custsync.transport.http import DEFAULT_LIMITS, BoundedHttp, CallLimits
 
 RETRYABLE_STATUS = frozenset({408, 425, 429})
+# Vendor error text is cut to this before it is redacted and kept as a reason.
+ERROR_TEXT_CHARS = 1000
+# SQS cannot hide a message longer than this, so no wait can be longer.
+MAX_RETRY_AFTER_SECONDS = 12 * 60 * 60
 ErrorText = Callable[[httpx.Response], str]
 
 
@@ -26,7 +34,7 @@ def default_error_text(response: httpx.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return response.text[:500]
+        return response.text[:ERROR_TEXT_CHARS]
     if isinstance(body, dict):
         for key in ("message", "Message", "MESSAGE", "error", "errorMessage"):
             value = body.get(key)
@@ -34,74 +42,81 @@ def default_error_text(response: httpx.Response) -> str:
                 value = value.get("message")
             if value:
                 return str(value)
-    return response.text[:500]
+    return response.text[:ERROR_TEXT_CHARS]
+
+
+def error_for_status_code(vendor: str, status: int, text: str, retry_after: float | None) -> SyncError:
+    """The error an HTTP status means, its vendor text cut and redacted into the reason."""
+    reason = f"{vendor} answered HTTP {status}: {redact_text(text[:ERROR_TEXT_CHARS])}"
+    if status in (401, 403):
+        return AuthError(reason, vendor=vendor, status=status)
+    if status in RETRYABLE_STATUS or status >= 500:
+        return RetryableError(reason, vendor=vendor, status=status, retry_after=retry_after)
+    return PermanentError(reason, vendor=vendor, status=status)
 
 
 def error_for_status(
     vendor: str, response: httpx.Response, error_text: ErrorText = default_error_text
 ) -> SyncError | None:
     """The error a non-2xx response means, or None for success."""
-    status = response.status_code
-    if 200 <= status < 300:
+    if response.is_success:
         return None
-    reason = f"{vendor} answered HTTP {status}: {redact_text(error_text(response))}"
-    if status in (401, 403):
-        return AuthError(reason, vendor=vendor, status=status)
-    if status in RETRYABLE_STATUS or status >= 500:
-        return RetryableError(reason, vendor=vendor, status=status, retry_after=parse_retry_after(response))
-    return PermanentError(reason, vendor=vendor, status=status)
-
-
-def error_for_exception(vendor: str, exc: httpx.HTTPError) -> RetryableError:
-    """Timeouts, refused and reset connections: worth another try."""
-    kind = type(exc).__name__
-    return RetryableError(f"{vendor} unreachable ({kind}): {exc}", vendor=vendor)
+    if response.is_redirect:
+        location = response.headers.get("Location", "")[:200]
+        text = f"a redirect to {location or 'nowhere'}, not followed: a vendor endpoint must not move"
+    else:
+        text = error_text(response)
+    return error_for_status_code(vendor, response.status_code, text, parse_retry_after(response))
 
 
 def parse_retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
+    """``Retry-After`` in seconds (delta-seconds or an HTTP date), capped; None when absent or unreadable."""
+    value = response.headers.get("Retry-After", "").strip()
     if not value:
         return None
-    if value.strip().isdigit():
-        return float(value)
-    parsed = email.utils.parsedate_to_datetime(value)
-    return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if moment.tzinfo is None:
+            return None
+        seconds = max(0.0, moment.timestamp() - time.time())
+    return min(seconds, MAX_RETRY_AFTER_SECONDS)
 
 
 class RestClient:
-    """One pooled httpx client per vendor and container."""
+    """One pooled, bounded httpx client per vendor and container."""
 
     def __init__(
         self,
         vendor: str,
         base_url: str,
         *,
+        limits: CallLimits = DEFAULT_LIMITS,
         auth: httpx.Auth | tuple[str, str] | None = None,
-        timeout: float = 10.0,
         headers: dict[str, str] | None = None,
         error_text: ErrorText = default_error_text,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.vendor = vendor
         self._error_text = error_text
-        self._client = httpx.Client(
-            base_url=base_url.rstrip("/") + "/",
-            auth=auth,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            headers=headers,
-            transport=transport,
+        self.http = BoundedHttp(
+            limits, base_url=base_url.rstrip("/") + "/", auth=auth, headers=headers, transport=transport
         )
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send one request; return the 2xx response or raise the classified error."""
         try:
-            response = self._client.request(method, path.lstrip("/"), **kwargs)
-        except httpx.HTTPError as exc:
-            raise error_for_exception(self.vendor, exc) from exc
+            response = self.http.send(method, path.lstrip("/"), **kwargs)
+        except Exception as exc:
+            raise classify(exc, self.vendor) from exc
         error = error_for_status(self.vendor, response, self._error_text)
         if error is not None:
             raise error
         return response
 
     def close(self) -> None:
-        self._client.close()
+        self.http.close()

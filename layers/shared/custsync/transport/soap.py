@@ -6,7 +6,9 @@ httpx with the REST client's timeouts, and failures become the runtime's error
 types: a SOAP Fault by its faultcode (``Client`` -> ``PermanentError``,
 ``Server`` -> ``RetryableError``, carrying the faultstring; a client fault whose
 text says the login was refused -> ``AuthError``, so the credentials are re-read
-once), an HTTP failure by its status as for REST, a network failure as retryable.
+once), an HTTP failure by its status as for REST (``Retry-After`` included: the
+transport classifies a non-SOAP answer before zeep sees it), anything else as
+``custsync.failures`` says. Calls are bounded like REST ones (``transport/http.py``).
 """
 
 from __future__ import annotations
@@ -20,25 +22,37 @@ from urllib.parse import urlsplit
 
 import httpx
 import zeep
-from zeep.exceptions import Fault, TransportError
-from zeep.exceptions import ValidationError as ZeepValidationError
+from zeep.exceptions import Fault
 from zeep.proxy import ServiceProxy
 from zeep.transports import Transport
 
 from custsync.errors import AuthError, ConfigurationError, PermanentError, RetryableError, SyncError
+from custsync.failures import classify
 from custsync.observability import logger, redact_text
-from custsync.transport.rest import RETRYABLE_STATUS, error_for_exception
+from custsync.transport.http import BoundedHttp, CallLimits, UnsafeReply
+from custsync.transport.rest import ERROR_TEXT_CHARS, error_for_status
 
 
 class HttpxTransport(Transport):
-    """zeep's transport over httpx. It never fetches a WSDL or schema over the network."""
+    """zeep's transport over bounded httpx: it owns all network access, and never fetches a WSDL or schema."""
 
-    def __init__(self, timeout: float) -> None:
-        super().__init__(cache=None, timeout=timeout, operation_timeout=timeout)
-        self.http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
+    def __init__(self, vendor: str, limits: CallLimits) -> None:
+        super().__init__(cache=None, timeout=limits.timeout_seconds, operation_timeout=limits.timeout_seconds)
+        self.vendor = vendor
+        self.http = BoundedHttp(limits)
 
     def post(self, address: str, message: bytes, headers: dict[str, str]) -> httpx.Response:
-        return self.http.post(address, content=message, headers=headers)
+        """The reply for zeep to parse: a 2xx, or a 500 carrying XML (a SOAP Fault). Any other answer
+        is classified here, where its headers (``Retry-After``) are still known."""
+        response = self.http.send("POST", address, content=message, headers=headers)
+        if not (response.is_success or _is_soap_fault(response)):
+            error = error_for_status(self.vendor, response)
+            assert error is not None
+            raise error
+        if _DOCTYPE.match(response.content[:PROLOG_BYTES]):
+            # SOAP messages must not carry a DTD; one that does is refused before any parser sees it.
+            raise UnsafeReply("a DOCTYPE in the reply's prolog")
+        return response
 
     def load(self, url: str) -> bytes:
         if urlsplit(url).scheme in ("http", "https"):
@@ -47,11 +61,20 @@ class HttpxTransport(Transport):
         return content
 
 
+# The XML declaration, comments and processing instructions that may come before a DOCTYPE.
+_DOCTYPE = re.compile(rb"\s*(?:<\?.*?\?>\s*|<!--.*?-->\s*)*<!DOCTYPE", re.DOTALL)
+PROLOG_BYTES = 4096
+
+
+def _is_soap_fault(response: httpx.Response) -> bool:
+    return response.status_code == 500 and "xml" in response.headers.get("Content-Type", "").lower()
+
+
 @functools.cache
-def load_wsdl(path: Path, timeout: float) -> zeep.Client:
-    """Parse ``path`` once per container (per timeout setting)."""
+def load_wsdl(path: Path, vendor: str, limits: CallLimits) -> zeep.Client:
+    """Parse ``path`` once per container (per vendor and limits)."""
     started = time.perf_counter()
-    client = zeep.Client(str(path), transport=HttpxTransport(timeout))
+    client = zeep.Client(str(path), transport=HttpxTransport(vendor, limits))
     logger.info("WSDL parsed", extra={"wsdl": path.name, "parse_ms": round((time.perf_counter() - started) * 1000, 1)})
     return client
 
@@ -68,7 +91,7 @@ def fault_error(vendor: str, fault: Fault, auth_fault: re.Pattern[str] | None = 
     """
     code = str(fault.code or "").rsplit("}", 1)[-1].rsplit(":", 1)[-1]  # "soap:Client", "{ns}Client" -> "Client"
     message = str(fault.message or "")
-    reason = f"{vendor} SOAP fault {code}: {redact_text(message)}"
+    reason = f"{vendor} SOAP fault {code}: {redact_text(message[:ERROR_TEXT_CHARS])}"
     if code.endswith("Server") or code.endswith("Receiver"):
         return RetryableError(reason, vendor=vendor, status=500)
     if auth_fault is not None and auth_fault.search(message):
@@ -85,12 +108,12 @@ class SoapClient:
         wsdl: Path,
         address: str,
         *,
-        timeout: float = 10.0,
+        limits: CallLimits,
         auth_fault: re.Pattern[str] | None = None,
     ) -> None:
         self.vendor = vendor
         self.auth_fault = auth_fault
-        self.client = load_wsdl(wsdl, timeout)
+        self.client = load_wsdl(wsdl, vendor, limits)
         (binding,) = [name for name in self.client.wsdl.bindings if "Soap12" not in name]  # the SOAP 1.1 binding
         self.service: ServiceProxy = self.client.create_service(binding, address)
 
@@ -104,13 +127,5 @@ class SoapClient:
             return self.service[operation](**body, _soapheaders=soap_headers)
         except Fault as fault:
             raise fault_error(self.vendor, fault, self.auth_fault) from fault
-        except TransportError as exc:
-            status = int(exc.status_code or 0)
-            reason = f"{self.vendor} answered HTTP {status}: {redact_text(str(exc.message))[:300]}"
-            if status in RETRYABLE_STATUS or status >= 500:
-                raise RetryableError(reason, vendor=self.vendor, status=status) from exc
-            raise PermanentError(reason, vendor=self.vendor, status=status) from exc
-        except ZeepValidationError as exc:
-            raise PermanentError(f"{self.vendor} request does not fit the WSDL: {exc}", vendor=self.vendor) from exc
-        except httpx.HTTPError as exc:
-            raise error_for_exception(self.vendor, exc) from exc
+        except Exception as exc:
+            raise classify(exc, self.vendor) from exc

@@ -12,13 +12,14 @@ from typing import Any
 from xml.parsers.expat import ExpatError
 
 from custsync.errors import AuthError, PermanentError, RetryableError, SyncError
+from custsync.failures import classify
 from custsync.observability import redact_text
-from custsync.transport.rest import RestClient
+from custsync.transport.rest import ERROR_TEXT_CHARS, RestClient
 
 
 def fault_error(vendor: str, fault: xmlrpc.client.Fault) -> SyncError:
     code = int(fault.faultCode)
-    reason = f"{vendor} XML-RPC fault {code}: {redact_text(str(fault.faultString))}"
+    reason = f"{vendor} XML-RPC fault {code}: {redact_text(str(fault.faultString)[:ERROR_TEXT_CHARS])}"
     if code in (401, 403):
         return AuthError(reason, vendor=vendor, status=code)
     if 400 <= code < 500 or -32768 <= code <= -32000:
@@ -40,8 +41,6 @@ class XmlRpcClient:
             (result,), _ = xmlrpc.client.loads(response.content)
         except xmlrpc.client.Fault as fault:
             raise fault_error(self.rest.vendor, fault) from fault
-        except (ExpatError, ValueError) as exc:
-            raise RetryableError(
-                f"{self.rest.vendor} sent a malformed XML-RPC reply: {exc}", vendor=self.rest.vendor
-            ) from exc
+        except (ExpatError, ValueError) as exc:  # not XML-RPC, or not exactly one value
+            raise classify(ExpatError(f"not an XML-RPC reply: {exc}"), self.rest.vendor) from exc
         return result

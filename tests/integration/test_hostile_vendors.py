@@ -1,0 +1,229 @@
+"""Vendors that trickle, flood, lie and redirect: every record is retried or parked with a reason naming the
+cause, memory stays bounded, and the function returns within its deadline.
+
+Each vendor function runs in-process against a hostile server on loopback (``hostile_servers.py``), its
+secret pointed there in moto.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+import tracemalloc
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any, cast
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from conftest import FakeLambdaContext, forget_secrets
+from flow import change, dlq_messages, queue, queue_depth, sqs_batch
+from hostile_servers import Behaviour, answer, flood, hostile, redirect, trickle
+from hostile_xml import ENTITY_ATTACKS, SECRET, bait, with_doctype
+
+from custsync.runtime import build_handler
+
+MiB = 1024 * 1024
+CALL_TIMEOUT = 1.0
+RECORD = json.dumps({"CustomerId": 1, "CustomerName": "Hostile AB"}).encode()
+SOAP_ENVELOPE = (
+    '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+    '<customersUpdateResponse xmlns="http://www.centra.com/webservices/">&x;</customersUpdateResponse>'
+    "</soap:Body></soap:Envelope>"
+)
+CENTRA_OK = (
+    b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+    b'<customersUpdateResponse xmlns="http://www.centra.com/webservices/">OK</customersUpdateResponse>'
+    b"</soap:Body></soap:Envelope>"
+)
+# A well-behaved answer, to measure what the function itself allocates (moto runs in this process too).
+BENIGN = {"exsalerate": answer(200, RECORD), "centra": answer(200, CENTRA_OK, "text/xml; charset=utf-8")}
+
+# What a vendor's secret needs to point every one of its calls at ``url``.
+POINT_AT: dict[str, Callable[[str], dict[str, str]]] = {
+    "exsalerate": lambda url: {"base_url": url},
+    "exigo-rest": lambda url: {"base_url": url, "api": "rest"},
+    "exigo-soap": lambda url: {"base_url": url, "api": "soap"},
+    "centra": lambda url: {"base_url": f"{url}/ams/system/service/module/soap/api"},
+    "everlytic-rest": lambda url: {"base_url": url, "api": "rest"},
+    "everlytic-xmlrpc": lambda url: {"base_url": url, "api": "xmlrpc", "xmlrpc_url": f"{url}/xmlrpc"},
+}
+
+
+@dataclass
+class Run:
+    response: dict[str, Any]
+    seconds: float
+    peak_bytes: int
+    parked: list[dict[str, Any]]
+    requests: int
+
+
+@pytest.fixture
+def against(stack: Any, function_env: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
+    """Run one change through ``target``'s function while its vendor is ``behaviour``."""
+
+    def run(target: str, behaviour: Behaviour, *, timeout_seconds: float | None = None, **env: str) -> Run:
+        vendor = target.split("-")[0]
+        function = f"{vendor.capitalize()}Function"
+        with hostile(behaviour) as server:
+            secrets = boto3.client("secretsmanager")
+            name = f"customer-sync/local/{vendor}"
+            secret = json.loads(secrets.get_secret_value(SecretId=name)["SecretString"])
+            secrets.put_secret_value(SecretId=name, SecretString=json.dumps({**secret, **POINT_AT[target](server.url)}))
+            forget_secrets()
+            function_env(function)
+            for key, value in {"MAX_ATTEMPTS": "1", "CALL_TIMEOUT_SECONDS": str(CALL_TIMEOUT), **env}.items():
+                monkeypatch.setenv(key, value)
+            connector = getattr(importlib.import_module(f"{vendor}.connector"), f"{vendor.capitalize()}Connector")
+            handler = build_handler(connector)
+            # The first change warms the function (clients, secrets, service models); the second is measured.
+            run_id = uuid.uuid4().hex[:8]
+            for key in ("H0", "H1"):  # each run its own customers: the ones before are still in flight
+                customer = {"key": f"{run_id}-{key}", "company": "Hostile AB", "email": "h@example.com"}
+                ids = {"everlytic": "9001"}
+                queue(stack, function, change(f"{run_id}-{key}", "2026-11-20T09:00:00Z", customer, vendor_ids=ids))
+                _, event = sqs_batch(stack, function)
+                requests_before = server.requests
+                tracemalloc.start()
+                started = time.monotonic()
+                response = handler(event, cast(LambdaContext, FakeLambdaContext(timeout_seconds)))
+                seconds = time.monotonic() - started
+                peak = tracemalloc.get_traced_memory()[1]
+                tracemalloc.stop()
+            parked = [m for m in dlq_messages(stack, function) if m["body"]["change_id"] == f"{run_id}-H1"]
+            return Run(response, seconds, peak, parked, server.requests - requests_before)
+
+    return run
+
+
+def parked_reason(run: Run) -> str:
+    (parked,) = run.parked
+    assert run.response["batchItemFailures"] == []
+    reason: str = parked["reason"]
+    return reason
+
+
+@pytest.mark.parametrize("target", ["exsalerate", "exigo-soap", "everlytic-xmlrpc"])
+def test_a_reply_trickled_a_byte_at_a_time_is_cut_at_the_calls_deadline(
+    against: Callable[..., Run], target: str
+) -> None:
+    run = against(target, trickle(200, RECORD, interval=0.05))
+    assert "did not answer within the call's deadline (ReadTimeout); the outcome is unknown" in parked_reason(run)
+    assert run.seconds < CALL_TIMEOUT + 1.5
+
+
+def test_the_call_never_outlives_the_invocation(against: Callable[..., Run]) -> None:
+    """A generous call timeout is still cut to Lambda's remaining time minus the margin."""
+    run = against(
+        "exsalerate",
+        trickle(200, RECORD, interval=0.05),
+        timeout_seconds=3.0,
+        CALL_TIMEOUT_SECONDS="60",
+        DEADLINE_MARGIN_SECONDS="1",
+    )
+    assert "did not answer within the call's deadline" in parked_reason(run)
+    assert run.seconds < 3.0
+
+
+def extra_memory(against: Callable[..., Run], target: str, run: Run) -> int:
+    """What ``run`` allocated at its peak beyond the same function answered well."""
+    return run.peak_bytes - against(target, BENIGN[target]).peak_bytes
+
+
+@pytest.mark.parametrize("target", ["exsalerate", "centra"])
+def test_a_10_mb_reply_is_refused_at_the_cap_with_bounded_memory(against: Callable[..., Run], target: str) -> None:
+    run = against(target, flood(200, 10 * MiB, prefix=b'{"CustomerName": "'))
+    assert "reply is over the 1048576-byte cap; not read further" in parked_reason(run)
+    assert extra_memory(against, target, run) < 3 * MiB
+
+
+@pytest.mark.parametrize("target", ["exsalerate", "centra"])
+def test_a_10_mb_error_page_is_classified_by_its_status_and_cut(against: Callable[..., Run], target: str) -> None:
+    run = against(target, flood(503, 10 * MiB, "text/html", prefix=b"<html>Service Unavailable"))
+    reason = parked_reason(run)
+    assert "answered HTTP 503: " in reason
+    assert len(reason) < 1200
+    assert extra_memory(against, target, run) < 1 * MiB
+
+
+def test_a_large_reply_under_the_cap_setting_is_read(against: Callable[..., Run]) -> None:
+    record = json.dumps({"CustomerId": 7, "Padding": "n" * 2 * MiB}).encode()
+    run = against("exsalerate", answer(200, record), MAX_RESPONSE_BYTES=str(4 * MiB))
+    assert run.response["batchItemFailures"] == []
+    assert run.parked == []
+
+
+@pytest.mark.parametrize(
+    "attack", ["billion laughs", "quadratic blowup", "external entity, local file", "external DTD"]
+)
+@pytest.mark.parametrize("target", ["centra", "exigo-soap"])
+def test_a_soap_reply_with_entities_is_refused_unread(
+    against: Callable[..., Run], tmp_path: Path, attack: str, target: str
+) -> None:
+    with bait(tmp_path) as found:
+        reply = with_doctype(ENTITY_ATTACKS[attack], SOAP_ENVELOPE, found).encode()
+        run = against(target, answer(200, reply, "text/xml; charset=utf-8"))
+        assert found.hits == [], "nothing is fetched"
+    reason = parked_reason(run)
+    assert "sent an XML reply with a DTD or entities" in reason
+    assert SECRET not in reason
+
+
+@pytest.mark.parametrize(
+    ("target", "body"),
+    [("exigo-rest", b'{"result": nul'), ("everlytic-rest", b'{"item": {"id": 9001'), ("exsalerate", b"\xff\xfe{")],
+)
+def test_a_200_with_a_broken_body_is_a_malformed_reply_not_a_silent_failure(
+    against: Callable[..., Run], target: str, body: bytes
+) -> None:
+    run = against(target, answer(200, body))
+    if target == "exsalerate":  # its reply is only read for an id: an unreadable one is not an error
+        assert run.parked == []
+        return
+    assert "sent a malformed reply (JSONDecodeError" in parked_reason(run)
+
+
+@pytest.mark.parametrize("target", ["centra", "exigo-soap", "everlytic-xmlrpc"])
+def test_an_xml_reply_that_is_not_xml_is_a_malformed_reply(against: Callable[..., Run], target: str) -> None:
+    run = against(target, answer(200, b"<soap:Envelope><unclosed>", "text/xml"))
+    assert "sent a malformed reply" in parked_reason(run)
+
+
+@pytest.mark.parametrize("target", ["exsalerate", "centra", "exigo-soap", "everlytic-xmlrpc"])
+def test_an_html_502_is_a_retryable_gateway_error(against: Callable[..., Run], target: str) -> None:
+    run = against(target, answer(502, b"<html><body>Bad Gateway</body></html>", "text/html"))
+    assert "answered HTTP 502: <html><body>Bad Gateway</body></html>" in parked_reason(run)
+
+
+@pytest.mark.parametrize("retry_after", ["120", "date"])
+@pytest.mark.parametrize("target", ["exsalerate", "exigo-soap", "centra", "everlytic-xmlrpc"])
+def test_a_429_waits_for_retry_after_on_every_transport(
+    against: Callable[..., Run], stack: Any, target: str, retry_after: str
+) -> None:
+    value = "120" if retry_after == "120" else format_datetime(_in_seconds(120), usegmt=True)
+    run = against(target, answer(429, b"Too many requests", "text/plain", **{"Retry-After": value}), MAX_ATTEMPTS="5")
+    assert len(run.response["batchItemFailures"]) == 1, "retried, not parked"
+    assert run.parked == []
+    vendor = target.split("-")[0]
+    url, _ = stack.queue_of(f"{vendor.capitalize()}Function")
+    assert stack.sqs.receive_message(QueueUrl=url).get("Messages", []) == [], "hidden for Retry-After"
+    assert queue_depth(stack, f"{vendor.capitalize()}Function") == 2, "both changes wait, neither parked"
+
+
+def test_a_redirect_to_another_host_is_not_followed(against: Callable[..., Run]) -> None:
+    run = against("exsalerate", redirect("http://elsewhere.example/api/Customer"))
+    reason = parked_reason(run)
+    assert "answered HTTP 302: a redirect to http://elsewhere.example/api/Customer, not followed" in reason
+    assert run.requests == 1
+
+
+def _in_seconds(seconds: int) -> Any:
+    from datetime import UTC, datetime, timedelta
+
+    return datetime.now(UTC) + timedelta(seconds=seconds)
