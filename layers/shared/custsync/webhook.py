@@ -79,20 +79,25 @@ def request_url(event: Mapping[str, Any], headers: Mapping[str, str]) -> str:
 
 
 def webhook_request(event: Mapping[str, Any], max_json_depth: int = 32) -> WebhookRequest:
-    """The call as the sender made it; ``BadPayload`` naming a body or header that cannot be read as sent."""
+    """The call as the sender made it; ``BadPayload`` naming a body, header or path that cannot be read as sent."""
     headers = {str(name): str(value) for name, value in (event.get("headers") or {}).items()}
     for name, value in headers.items():
-        try:
-            f"{name}{value}".encode()
-        except UnicodeEncodeError as exc:
-            readable = name.encode("utf-8", "backslashreplace").decode()
-            raise BadPayload(f"{readable}: header is not valid UTF-8 text") from exc
+        _signable(name + value, f"header {name.encode('utf-8', 'backslashreplace').decode()}")
     try:
-        url = request_url(event, headers).encode().decode()
-        method = str(event.get("httpMethod") or "POST").encode().decode()
-    except UnicodeEncodeError as exc:
+        url = _signable(request_url(event, headers), "path")
+    except UnicodeEncodeError as exc:  # a query value urlencode could not encode
         raise BadPayload("path: is not valid UTF-8 text") from exc
+    method = _signable(str(event.get("httpMethod") or "POST"), "httpMethod")
     return WebhookRequest(method=method, url=url, headers=headers, body=raw_body(event), max_json_depth=max_json_depth)
+
+
+def _signable(text: str, what: str) -> str:
+    """``text``, which signatures cover as UTF-8; ``BadPayload`` naming ``what`` when it holds a lone surrogate."""
+    try:
+        text.encode()
+    except UnicodeEncodeError as exc:
+        raise BadPayload(f"{what}: is not valid UTF-8 text") from exc
+    return text
 
 
 def build_webhook_app(settings: WebhookSettings, fanout: FanOut | None = None) -> APIGatewayRestResolver:
