@@ -18,7 +18,7 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from devkit import operator
-from devkit.demo import run_demo
+from devkit.demo import WEBHOOK_FUNCTION, WEBHOOK_SECRET, run_demo, signed_for
 from devkit.inputs import InputError, read_json_object
 from devkit.stack.local import LocalStack, load_secrets, load_seed
 from devkit.stack.template import Template
@@ -81,6 +81,8 @@ def _run(args: argparse.Namespace) -> int:
         Template(root / "template.yaml").function(args.logical_id)  # an unknown id fails before anything starts
         secrets = load_secrets(args.secrets or root / "local" / "secrets.json")
         event = read_json_object(args.event, "(a Lambda event)")
+        if args.logical_id == WEBHOOK_FUNCTION:  # signed now, with the local secret, as the demo does
+            event = signed_for(event, secrets.get(WEBHOOK_SECRET) or {})
         with LocalStack(root, secrets, seed=load_seed(root)) as stack:
             response = stack.invoke(args.logical_id, event)
         print(json.dumps(response, indent=2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
 import os
@@ -30,12 +31,19 @@ os.environ.pop("AWS_PROFILE", None)
 
 WEBHOOK_SECRET_NAME = "customer-sync/local/webhook"
 SHOPIFY_SECRET = "test-shopify-client-secret"
+WEBHOOK_SECRETS: dict[str, Any] = {
+    "shopify": SHOPIFY_SECRET,
+    "hubspot": "test-hubspot-client-secret",
+    "stripe": "whsec_test_stripe_endpoint_secret",
+    "woocommerce": "test-woocommerce-webhook-secret",
+    "standardwebhooks": "whsec_" + base64.b64encode(b"test-standardwebhooks-key").decode(),
+}
 
 
 def vendor_secrets() -> dict[str, Any]:
     """Every secret the local stack seeds; port 0 asks for a free port per test."""
     return {
-        WEBHOOK_SECRET_NAME: {"shopify": SHOPIFY_SECRET},
+        WEBHOOK_SECRET_NAME: dict(WEBHOOK_SECRETS),
         "customer-sync/local/exsalerate": {
             "base_url": "http://127.0.0.1:0",
             "username": "sync-user",

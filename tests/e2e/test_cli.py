@@ -48,6 +48,27 @@ def test_the_webhook_sample_is_accepted_under_the_emulator(secrets_file: Path) -
     }
 
 
+@pytest.mark.parametrize(
+    ("sample", "status", "change_ids"),
+    [
+        ("05-hubspot-contact-property-changes.json", 202, 3),
+        ("06-stripe-customer-created.json", 202, 1),
+        ("08-woocommerce-customer-updated.json", 202, 1),
+        ("09-woocommerce-ping.json", 200, 0),
+        ("10-standardwebhooks-customer-change.json", 202, 1),
+    ],
+)
+def test_every_sources_sample_is_signed_now_and_accepted(
+    secrets_file: Path, sample: str, status: int, change_ids: int
+) -> None:
+    response = invoke("WebhookFunction", f"events/webhook/{sample}", secrets_file)
+
+    assert response["statusCode"] == status, response
+    body = json.loads(response["body"])
+    assert len(body.get("changeIds", [body.get("changeId")])) == change_ids
+    assert body["vendors"] == (ALL_VENDORS if change_ids else [])
+
+
 @pytest.mark.parametrize("vendor", ALL_VENDORS)
 def test_each_vendors_sqs_sample_batch_applies_every_record(secrets_file: Path, vendor: str) -> None:
     response = invoke(f"{vendor.capitalize()}Function", f"events/{vendor}/sqs-batch.json", secrets_file)
@@ -98,16 +119,36 @@ def test_the_demo_runs_the_whole_flow_to_all_five_vendors(secrets_file: Path) ->
     output = custsync("demo", "--secrets", str(secrets_file))
 
     assert output.count("POST /webhooks/shopify") == 4
-    assert output.count("-> 202") == 5, "four samples and the SOAP act's change"
+    for source in ("hubspot", "stripe", "woocommerce", "standardwebhooks"):
+        assert f"POST /webhooks/{source} " in output
+    assert output.count("-> 202") == 10, "nine samples and the SOAP act's change; the WooCommerce ping is a 200"
+    assert output.count("-> 200") == 1
     rows = {
         line.split()[0]: [int(n) for n in line.split()[1:5]]
         for line in output.splitlines()
         if line.split()[:1] and line.split()[0] in ALL_VENDORS and len(line.split()) == 5
     }
-    # 4 webhooks: the redelivery is dropped by the FIFO queue, the older change is skipped by the state
-    # table (Centra: coalesced into the newer one in the same batch).
-    assert rows == {vendor: [3, 2, 1, 0] for vendor in ALL_VENDORS}
+    # The Shopify redelivery is dropped by the FIFO queue; the older Shopify change is skipped by the state
+    # table (Centra: coalesced into the newer one in the same batch); nothing fails.
+    assert set(rows) == set(ALL_VENDORS)
+    for vendor, (sent, applied, skipped, failed) in rows.items():
+        assert (sent, failed) == (10, 0), vendor
+        assert applied + skipped == sent, vendor
     assert "Exigo switched to SOAP by its secret: webhook -> 202, 1 change delivered, 1 SOAP call(s)" in output
+    # Every source's customers reached every vendor: the vendor columns equal the customers column.
+    per_source = {
+        line.split()[0]: [int(n) for n in line.split()[1:]]
+        for line in output.split("per source:", 1)[1].splitlines()[2:7]
+    }
+    assert {source: counts[:3] for source, counts in per_source.items()} == {
+        "shopify": [4, 3, 2],
+        "hubspot": [1, 3, 2],
+        "stripe": [2, 2, 1],
+        "woocommerce": [2, 1, 1],
+        "standardwebhooks": [1, 1, 1],
+    }
+    for source, counts in per_source.items():
+        assert counts[3:] == [counts[2]] * len(ALL_VENDORS), source
     log_dir = Path(output.rsplit("Function logs: ", 1)[1].strip())
     logs = "\n".join(p.read_text() for p in log_dir.glob("*.log"))
     assert '"message":"change applied"' in logs
@@ -117,7 +158,15 @@ def test_the_demo_runs_the_whole_flow_to_all_five_vendors(secrets_file: Path) ->
         "Lovelace",
         "+46701234567",
         "Drottninggatan",
+        "katherine@example.com",
+        "Vaughan",
+        "+1 757 555 0150",
+        "Brookpark",
+        "christine@example.com",
         "local-shopify-client-secret",
+        "local-hubspot-client-secret",
+        "whsec_",
+        "local-woocommerce-webhook-secret",
         "sync-pass",
     ):
         assert personal not in logs

@@ -14,6 +14,7 @@ from lxml import etree
 from custsync.fanout import FanOut
 from custsync.model import CustomerChange
 from custsync.sources.shopify import sign
+from devkit.demo import signed_for
 from devkit.stack.pump import Delivery, deliver, sqs_event
 
 
@@ -28,6 +29,27 @@ def shopify_event(
         "X-Shopify-Webhook-Id": webhook_id,
     }
     return api_event("POST", "/webhooks/shopify", body, headers, {"source": "shopify"})
+
+
+WEBHOOK_SAMPLES = Path(__file__).resolve().parents[2] / "events" / "webhook"
+SOURCE_SAMPLES = {
+    "shopify": "01-shopify-customers-update.json",
+    "hubspot": "05-hubspot-contact-property-changes.json",
+    "stripe": "06-stripe-customer-created.json",
+    "woocommerce": "08-woocommerce-customer-updated.json",
+    "standardwebhooks": "10-standardwebhooks-customer-change.json",
+}
+
+
+def sample_event(source: str, file_name: str | None = None) -> dict[str, Any]:
+    """A source's sample webhook from events/webhook/, as API Gateway hands it to the function."""
+    event: dict[str, Any] = json.loads((WEBHOOK_SAMPLES / (file_name or SOURCE_SAMPLES[source])).read_text())
+    return event
+
+
+def signed(event: dict[str, Any], secret: str, now: float | None = None) -> dict[str, Any]:
+    """``event`` signed with ``secret`` as its source signs, at ``now`` (default: now)."""
+    return signed_for(event, {event["pathParameters"]["source"]: secret}, now)
 
 
 def api_event(

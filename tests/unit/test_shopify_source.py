@@ -1,13 +1,25 @@
 import json
+import time
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from custsync.sources import BadPayload, SignatureInvalid
+from custsync.model import CustomerChange
+from custsync.sources import BadPayload, SignatureInvalid, TimeWindow, WebhookRequest
 from custsync.sources.shopify import SOURCE, sign
 
 SECRET = "shpss_unit_test_secret"
+WINDOW = TimeWindow(now=time.time(), tolerance_seconds=300)
+
+
+def request(body: bytes, sent: dict[str, str]) -> WebhookRequest:
+    return WebhookRequest("POST", "https://hooks.example.com/webhooks/shopify", sent, body)
+
+
+def normalise(sent: dict[str, str], payload: dict[str, Any]) -> CustomerChange:
+    (change,) = SOURCE.normalise(request(json.dumps(payload).encode(), sent))
+    return change
 
 
 def payload(**overrides: Any) -> dict[str, Any]:
@@ -47,7 +59,7 @@ def headers(body: bytes, **overrides: str) -> dict[str, str]:
 def test_a_body_signed_with_the_secret_verifies_whatever_the_header_case() -> None:
     body = json.dumps(payload()).encode()
     lower = {k.lower(): v for k, v in headers(body).items()}
-    SOURCE.verify(lower, body, SECRET)
+    SOURCE.verify(request(body, lower), [SECRET], WINDOW)
 
 
 @pytest.mark.parametrize(
@@ -62,12 +74,12 @@ def test_a_tampered_or_unsigned_body_is_refused(mutate: Any, message: str) -> No
     body = json.dumps(payload()).encode()
     body, sent = mutate(body, headers(body))
     with pytest.raises(SignatureInvalid, match=message):
-        SOURCE.verify(sent, body, SECRET)
+        SOURCE.verify(request(body, sent), [SECRET], WINDOW)
 
 
 def test_a_customers_update_maps_to_the_canonical_change() -> None:
     body = json.dumps(payload()).encode()
-    change = SOURCE.normalise(headers(body), payload())
+    change = normalise(headers(body), payload())
 
     assert change.change_id == "wh-1"
     assert change.source == "shopify"
@@ -88,7 +100,7 @@ def test_a_customers_update_maps_to_the_canonical_change() -> None:
 
 def test_fields_shopify_left_out_stay_not_sent() -> None:
     sparse = {"id": 7001, "updated_at": "2026-11-20T10:00:00Z", "email": "ada@example.com"}
-    change = SOURCE.normalise(headers(b"{}"), sparse)
+    change = normalise(headers(b"{}"), sparse)
     assert change.customer.model_fields_set == {"key", "email"}
 
 
@@ -96,18 +108,18 @@ def test_missing_webhook_id_is_a_bad_payload_naming_the_header() -> None:
     body = json.dumps(payload()).encode()
     sent = {k: v for k, v in headers(body).items() if k != "X-Shopify-Webhook-Id"}
     with pytest.raises(BadPayload, match="X-Shopify-Webhook-Id"):
-        SOURCE.normalise(sent, payload())
+        normalise(sent, payload())
 
 
 def test_an_unhandled_topic_is_named() -> None:
     with pytest.raises(BadPayload, match="orders/create"):
-        SOURCE.normalise(headers(b"", **{"X-Shopify-Topic": "orders/create"}), payload())
+        normalise(headers(b"", **{"X-Shopify-Topic": "orders/create"}), payload())
 
 
 def test_an_invalid_country_names_the_field() -> None:
     bad = payload(default_address={"country_code": "Sweden"})
     with pytest.raises(ValidationError, match=r"customer\.address\.country"):
-        SOURCE.normalise(headers(b""), bad)
+        normalise(headers(b""), bad)
 
 
 def test_vendor_ids_come_from_the_customer_sync_metafields() -> None:
@@ -116,5 +128,19 @@ def test_vendor_ids_come_from_the_customer_sync_metafields() -> None:
         {"namespace": "customer_sync", "key": "expandable.contact", "value": "ALOVELACE"},
         {"namespace": "loyalty", "key": "tier", "value": "gold"},
     ]
-    change = SOURCE.normalise(headers(b""), payload(metafields=metafields))
+    change = normalise(headers(b""), payload(metafields=metafields))
     assert change.vendor_ids == {"everlytic": "9001", "expandable.contact": "ALOVELACE"}
+
+
+def test_a_body_signed_with_any_listed_secret_verifies() -> None:
+    body = json.dumps(payload()).encode()
+    for secret in ("new-secret", SECRET):
+        SOURCE.verify(request(body, {"X-Shopify-Hmac-Sha256": sign(body, secret)}), ["new-secret", SECRET], WINDOW)
+    with pytest.raises(SignatureInvalid, match="does not match"):
+        SOURCE.verify(request(body, {"X-Shopify-Hmac-Sha256": sign(body, SECRET)}), ["new-secret"], WINDOW)
+
+
+@pytest.mark.parametrize("garbage", ["not base64!", "ä", "\udc80"])
+def test_a_signature_that_is_not_base64_is_refused_not_a_crash(garbage: str) -> None:
+    with pytest.raises(SignatureInvalid, match="does not match"):
+        SOURCE.verify(request(b"{}", {"X-Shopify-Hmac-Sha256": garbage}), [SECRET], WINDOW)

@@ -77,7 +77,9 @@ class WebhookSettings(EnvSettings):
     vendor_queues: dict[str, str]
     max_body_bytes: int = Field(default=256 * 1024, ge=1)
     max_json_depth: int = Field(default=32, ge=2, le=512)
-    max_clock_skew_seconds: int = Field(default=300, ge=1)
+    # How far a signed timestamp (HubSpot, Stripe, Standard Webhooks) may be from now, either way: each
+    # scheme's own five minutes by default; capped, since it is the window in which a request can be replayed.
+    max_clock_skew_seconds: int = Field(default=300, ge=1, le=3600)
 
     @field_validator("vendor_queues")
     @classmethod

@@ -1,40 +1,44 @@
-"""The webhook: verify the sender, normalise to a ``CustomerChange``, fan out to the vendor queues.
+"""The webhook: verify the sender, normalise to ``CustomerChange``s, fan them out to the vendor queues.
 
-Answers 202 ``{changeId, vendors}``; 401 bad or missing signature; 400 invalid
-body or header, naming it; 404 unknown source; 413 body over the limit. Nothing
-a client sends produces a 500.
+Answers 202 ``{changeId, vendors}`` for one change, 202 ``{changeIds, vendors}``
+for several (a HubSpot delivery), 200 ``{changeIds: [], vendors: []}`` when there
+is nothing to queue (a WooCommerce ping, a Stripe event type not handled); 401
+bad or missing signature, stale or post-dated timestamp; 400 invalid body or
+header, naming it; 404 unknown source; 413 body over the limit; 503 when the
+queue (or the source's secret) is unusable, so the sender redelivers. Nothing a
+client sends produces a 500.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
-import re
-from itertools import accumulate
+import time
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from custsync.config import WebhookSettings
+from custsync.errors import ConfigurationError
 from custsync.fanout import FanOut
 from custsync.observability import logger, metrics
 from custsync.secrets import get_secret_json
-from custsync.sources import SOURCES, BadPayload, SignatureInvalid
+from custsync.sources import SOURCES, BadPayload, SignatureInvalid, TimeWindow, WebhookRequest, signing_secrets
+from custsync.sources.base import nesting_depth, parse_json
 from custsync.validation import describe_validation_error
+
+__all__ = ["build_webhook_app", "nesting_depth", "parse_json", "raw_body", "request_url", "webhook_request"]
 
 
 def _json(status: int, body: dict[str, Any]) -> Response[Any]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
-# A JSON string, escapes included; possessive, so it never backtracks.
-_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"')
-
-
-def raw_body(event: dict[str, Any]) -> bytes:
+def raw_body(event: Mapping[str, Any]) -> bytes:
     """The bytes the sender signed; ``BadPayload`` when the event's body cannot be turned back into them."""
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
@@ -48,66 +52,111 @@ def raw_body(event: dict[str, Any]) -> bytes:
         raise BadPayload(f"body: is not valid UTF-8 (a lone surrogate at offset {exc.start})") from exc
 
 
-def parse_json(body: bytes, max_depth: int) -> Any:
-    """The body as JSON, or ``BadPayload`` naming why not: not UTF-8, nested too deep, not JSON."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadPayload(f"body: is not valid UTF-8 (byte 0x{body[exc.start]:02x} at offset {exc.start})") from exc
-    if nesting_depth(text) > max_depth:
-        raise BadPayload(f"body: nested deeper than {max_depth} levels")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadPayload("body: is not valid JSON") from exc
+def request_url(event: Mapping[str, Any], headers: Mapping[str, str]) -> str:
+    """The URL the sender called, rebuilt from an API Gateway REST proxy event.
+
+    ``X-Forwarded-Proto`` and ``Host`` (as API Gateway passes them: the execute-api
+    or custom domain), then ``requestContext.path``: the path as called, with the
+    stage (execute-api) or the base path (custom domain). API Gateway gives the
+    query string only parsed, so it is re-encoded in the order given; a target
+    URL without a query string is rebuilt exactly.
+    """
+    lowered = {name.lower(): value for name, value in headers.items()}
+    context = event.get("requestContext")
+    context = context if isinstance(context, dict) else {}
+    scheme = (lowered.get("x-forwarded-proto") or "https").split(",")[0].strip()
+    host = lowered.get("host") or context.get("domainName") or "localhost"
+    url = f"{scheme}://{host}{context.get('path') or event.get('path') or '/'}"
+    query = event.get("multiValueQueryStringParameters")
+    if isinstance(query, dict) and query:
+        pairs = [
+            (name, value)
+            for name, values in query.items()
+            for value in (values if isinstance(values, list) else [values])
+        ]
+        url += "?" + urlencode(pairs)
+    return url
 
 
-def nesting_depth(text: str) -> int:
-    """How deep JSON ``text`` nests arrays and objects, in one linear pass (strings skipped)."""
-    structure = _JSON_STRING.sub("", text)
-    steps = (1 if char in "[{" else -1 for char in structure if char in "[]{}")
-    return max(accumulate(steps, initial=0))
+def webhook_request(event: Mapping[str, Any], max_json_depth: int = 32) -> WebhookRequest:
+    """The call as the sender made it; ``BadPayload`` naming a body, header or path that cannot be read as sent."""
+    headers = {str(name): str(value) for name, value in (event.get("headers") or {}).items()}
+    for name, value in headers.items():
+        _signable(name + value, f"header {name.encode('utf-8', 'backslashreplace').decode()}")
+    try:
+        url = _signable(request_url(event, headers), "path")
+    except UnicodeEncodeError as exc:  # a query value urlencode could not encode
+        raise BadPayload("path: is not valid UTF-8 text") from exc
+    method = _signable(str(event.get("httpMethod") or "POST"), "httpMethod")
+    return WebhookRequest(method=method, url=url, headers=headers, body=raw_body(event), max_json_depth=max_json_depth)
+
+
+def _signable(text: str, what: str) -> str:
+    """``text``, which signatures cover as UTF-8; ``BadPayload`` naming ``what`` when it holds a lone surrogate."""
+    try:
+        text.encode()
+    except UnicodeEncodeError as exc:
+        raise BadPayload(f"{what}: is not valid UTF-8 text") from exc
+    return text
 
 
 def build_webhook_app(settings: WebhookSettings, fanout: FanOut | None = None) -> APIGatewayRestResolver:
     app = APIGatewayRestResolver()
     queues = fanout or FanOut(settings.vendor_queues)
 
+    def misconfigured(source_name: str, exc: ConfigurationError) -> Response[Any]:
+        logger.error("webhook secret is misconfigured", extra={"source": source_name, "reason": str(exc)})
+        return _json(503, {"error": f"source: '{source_name}' has a misconfigured secret; redeliver later"})
+
     @app.post("/webhooks/<source_name>")
     def receive(source_name: str) -> Response[Any]:
         source = SOURCES.get(source_name)
-        secret = get_secret_json(settings.webhook_secret_name).get(source_name) if source else None
-        if source is None or not secret:
+        try:
+            secrets = signing_secrets(get_secret_json(settings.webhook_secret_name), source_name) if source else []
+        except ConfigurationError as exc:
+            return misconfigured(source_name, exc)
+        if source is None or not secrets:
             return _json(404, {"error": f"source: '{source_name}' is not a configured webhook source"})
         try:
-            body = raw_body(app.current_event.raw_event)
+            request = webhook_request(app.current_event.raw_event, settings.max_json_depth)
         except BadPayload as exc:
             return _json(400, {"error": str(exc)})
-        if len(body) > settings.max_body_bytes:
-            return _json(413, {"error": f"body: {len(body)} bytes is over the {settings.max_body_bytes}-byte limit"})
-        headers = dict(app.current_event.headers or {})
+        if len(request.body) > settings.max_body_bytes:
+            size = len(request.body)
+            return _json(413, {"error": f"body: {size} bytes is over the {settings.max_body_bytes}-byte limit"})
         try:
-            source.verify(headers, body, str(secret))
+            source.verify(request, secrets, TimeWindow(time.time(), settings.max_clock_skew_seconds))
         except SignatureInvalid as exc:
             metrics.add_metric(name="WebhooksRejected", unit="Count", value=1)
             return _json(401, {"error": str(exc)})
+        except ConfigurationError as exc:
+            return misconfigured(source_name, exc)
         try:
-            change = source.normalise(headers, parse_json(body, settings.max_json_depth))
+            changes = source.normalise(request)
         except BadPayload as exc:
             return _json(400, {"error": str(exc)})
         except ValidationError as exc:
             return _json(400, {"error": describe_validation_error(exc)})
-        logger.set_correlation_id(change.change_id)
-        try:
-            vendors = queues.send(change)
-        except (BotoCoreError, ClientError):
-            logger.exception("could not queue the change; the source should redeliver")
-            return _json(503, {"error": "queue: temporarily unavailable, redeliver later"})
+        if not changes:
+            metrics.add_metric(name="WebhooksAccepted", unit="Count", value=1)
+            logger.info("nothing to queue", extra={"source": source_name})
+            return _json(200, {"changeIds": [], "vendors": []})
+        vendors: list[str] = []
+        for change in changes:
+            logger.set_correlation_id(change.change_id)
+            try:
+                vendors = queues.send(change)
+            except (BotoCoreError, ClientError):
+                logger.exception("could not queue the change; the source should redeliver")
+                return _json(503, {"error": "queue: temporarily unavailable, redeliver later"})
+            logger.info(
+                "change queued", extra={"source": source_name, "vendors": vendors, "customer_key": change.customer.key}
+            )
         metrics.add_metric(name="WebhooksAccepted", unit="Count", value=1)
-        logger.info(
-            "change queued", extra={"source": source_name, "vendors": vendors, "customer_key": change.customer.key}
-        )
-        return _json(202, {"changeId": change.change_id, "vendors": vendors})
+        change_ids = [change.change_id for change in changes]
+        if len(change_ids) == 1:
+            return _json(202, {"changeId": change_ids[0], "vendors": vendors})
+        return _json(202, {"changeIds": change_ids, "vendors": vendors})
 
     @app.not_found
     def no_route(exc: Exception) -> Response[Any]:

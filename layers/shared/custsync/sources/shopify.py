@@ -12,18 +12,27 @@ Vendor-side ids travel as customer metafields in the ``customer_sync`` namespace
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from custsync.model import CustomerChange
+from custsync.sources.base import (
+    TimeWindow,
+    WebhookRequest,
+    from_base64,
+    hmac_sha256,
+    json_object,
+    signed_by_any,
+    signed_header,
+    to_base64,
+    utf8_keys,
+)
 from custsync.sources.errors import BadPayload, SignatureInvalid
 
+SIGNATURE = "X-Shopify-Hmac-Sha256"
 TOPICS = ("customers/create", "customers/update")
 METAFIELD_NAMESPACE = "customer_sync"
 STATUS_BY_STATE = {"enabled": "active", "invited": "active", "disabled": "inactive", "declined": "inactive"}
@@ -68,33 +77,25 @@ class ShopifyCustomer(BaseModel):
     metafields: list[ShopifyMetafield] = []
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    wanted = name.lower()
-    return next((value for key, value in headers.items() if key.lower() == wanted), None)
-
-
 class ShopifySource:
     name = "shopify"
 
-    def verify(self, headers: Mapping[str, str], body: bytes, secret: str) -> None:
-        sent = _header(headers, "X-Shopify-Hmac-Sha256")
-        if not sent:
-            raise SignatureInvalid("X-Shopify-Hmac-Sha256: header is missing")
-        if not hmac.compare_digest(sent.strip(), sign(body, secret)):
-            raise SignatureInvalid("X-Shopify-Hmac-Sha256: signature does not match the body")
+    def verify(self, request: WebhookRequest, secrets: Sequence[str], window: TimeWindow) -> None:
+        sent = from_base64(signed_header(request, SIGNATURE))
+        if not signed_by_any([sent], request.body, utf8_keys(secrets)):
+            raise SignatureInvalid(f"{SIGNATURE}: signature does not match the body")
 
-    def normalise(self, headers: Mapping[str, str], payload: Any) -> CustomerChange:
-        topic = _header(headers, "X-Shopify-Topic")
+    def normalise(self, request: WebhookRequest) -> list[CustomerChange]:
+        topic = request.header("X-Shopify-Topic")
         if topic not in TOPICS:
             raise BadPayload(f"X-Shopify-Topic: '{topic}' is not handled; send one of {', '.join(TOPICS)}")
-        change_id = _header(headers, "X-Shopify-Webhook-Id")
+        change_id = request.header("X-Shopify-Webhook-Id")
         if not change_id:
             raise BadPayload("X-Shopify-Webhook-Id: header is required")
-        if not isinstance(payload, dict):
-            raise BadPayload("body: must be a JSON object (a Shopify customer)")
+        payload = json_object(request.json(), "a Shopify customer")
         shopify = ShopifyCustomer.model_validate(payload)
-        occurred_at = shopify.updated_at or _triggered_at(headers)
-        return CustomerChange.model_validate(
+        occurred_at = shopify.updated_at or _triggered_at(request)
+        change = CustomerChange.model_validate(
             {
                 "change_id": change_id,
                 "source": self.name,
@@ -103,6 +104,10 @@ class ShopifySource:
                 "vendor_ids": {m.key: str(m.value) for m in shopify.metafields if m.namespace == METAFIELD_NAMESPACE},
             }
         )
+        return [change]
+
+    def sign(self, request: WebhookRequest, secret: str, now: float) -> dict[str, str]:
+        return {SIGNATURE: sign(request.body, secret)}
 
     @staticmethod
     def _customer(shopify: ShopifyCustomer, payload: dict[str, Any]) -> dict[str, Any]:
@@ -140,8 +145,8 @@ class ShopifySource:
         return customer
 
 
-def _triggered_at(headers: Mapping[str, str]) -> str:
-    value = _header(headers, "X-Shopify-Triggered-At")
+def _triggered_at(request: WebhookRequest) -> str:
+    value = request.header("X-Shopify-Triggered-At")
     if not value:
         raise BadPayload("updated_at: the customer has no updated_at and X-Shopify-Triggered-At is missing")
     return value
@@ -149,7 +154,7 @@ def _triggered_at(headers: Mapping[str, str]) -> str:
 
 def sign(body: bytes, secret: str) -> str:
     """The ``X-Shopify-Hmac-Sha256`` value Shopify would send (for tests and the demo)."""
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    return to_base64(hmac_sha256(secret.encode(), body))
 
 
 SOURCE = ShopifySource()
