@@ -96,12 +96,22 @@ def secrets(request: pytest.FixtureRequest) -> dict[str, Any]:
     return values
 
 
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """One moto server for the session (each stack resets it): stopping one costs half a second."""
+    from devkit.stack.local import LocalStack, start_moto
+
+    server = start_moto()
+    yield LocalStack._moto_url(server)
+    server.stop()
+
+
 @pytest.fixture
-def stack(secrets: dict[str, Any], tmp_path: Path) -> Iterator[Any]:
+def stack(secrets: dict[str, Any], tmp_path: Path, moto_endpoint: str) -> Iterator[Any]:
     from devkit.stack.local import LocalStack
 
     forget_secrets()
-    with LocalStack(ROOT, secrets, log_dir=tmp_path) as local:
+    with LocalStack(ROOT, secrets, log_dir=tmp_path, moto_endpoint=moto_endpoint) as local:
         yield local
     forget_secrets()
 
@@ -146,15 +156,20 @@ def lambda_context() -> FakeLambdaContext:
 
 
 @pytest.fixture
-def vendor_handler(stack: Any, function_env: Callable[[str], dict[str, str]]) -> Callable[[str], Any]:
-    """A vendor's handler built in this process against the stack, as Lambda would at cold start."""
+def vendor_handler(
+    stack: Any, function_env: Callable[[str], dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Any]:
+    """A vendor's handler built in this process against the stack, as Lambda would at cold start;
+    keyword arguments override its environment (``MAX_ATTEMPTS="1"``)."""
     import importlib
 
     from custsync.runtime import build_handler
 
-    def build(vendor: str) -> Any:
+    def build(vendor: str, **environment: str) -> Any:
         module = importlib.import_module(f"{vendor}.connector")
         function_env(f"{vendor.capitalize()}Function")
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
         return build_handler(getattr(module, f"{vendor.capitalize()}Connector"))
 
     return build

@@ -240,9 +240,9 @@ class SimulatorServer:
         self._server: BaseWSGIServer = make_server(
             host, port, simulator, threaded=True, request_handler=_QuietRequestHandler
         )
-        # A short poll interval: shutdown() waits up to one interval, and tests start and stop many servers.
+        # A short poll interval: shutdown() waits up to one interval, and tests start and stop hundreds of servers.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sim-{simulator.name}", daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, name=f"sim-{simulator.name}", daemon=True
         )
 
     @property

@@ -64,13 +64,26 @@ def load_seed(root: Path) -> dict[str, Any]:
     return read_json_object(path, "mapping vendors to their records") if path.exists() else {}
 
 
+def start_moto() -> ThreadedMotoServer:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    return server
+
+
 class LocalStack:
     """Brings everything up in ``__enter__`` and down in ``__exit__``."""
 
     def __init__(
-        self, root: Path, secrets: dict[str, Any], log_dir: Path | None = None, seed: dict[str, Any] | None = None
+        self,
+        root: Path,
+        secrets: dict[str, Any],
+        log_dir: Path | None = None,
+        seed: dict[str, Any] | None = None,
+        moto_endpoint: str | None = None,
     ) -> None:
+        """``moto_endpoint``: a moto server already running (reset here, left running); else one is started."""
         self.root = root
+        self.moto_endpoint = moto_endpoint
         self.seed = seed or {}
         self.secrets = json.loads(json.dumps(secrets))  # a copy: ports may be filled in
         self.template = Template(root / "template.yaml", {"Stage": STAGE})
@@ -115,15 +128,21 @@ class LocalStack:
 
     def _start_moto(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per AWS call otherwise
-        port = free_port()
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        self._moto.start()
-        self.endpoint_url = f"http://127.0.0.1:{port}"
+        if self.moto_endpoint is None:
+            self._moto = start_moto()
+            self.endpoint_url = self._moto_url(self._moto)
+        else:
+            self.endpoint_url = self.moto_endpoint
         # moto keeps its state per process, not per server: a new stack starts empty.
         httpx.post(f"{self.endpoint_url}/moto-api/reset", timeout=10).raise_for_status()
         for name, value in {**LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL": self.endpoint_url}.items():
             self._saved_env.setdefault(name, os.environ.get(name))
             os.environ[name] = value
+
+    @staticmethod
+    def _moto_url(server: ThreadedMotoServer) -> str:
+        host, port = server.get_host_and_port()
+        return f"http://{host}:{port}"
 
     def _start_simulators(self) -> None:
         """Each vendor secret whose base_url is on loopback gets its simulator on that port.

@@ -98,11 +98,12 @@ class ExpandableConnector(Connector):
         self._token: str | None = None
 
     def token(self) -> str:
-        """The container's auth token, fetched on first use."""
-        if self._token is None:
-            response = self.client.request("POST", "api/auth-token-get", json=self.credentials)
-            self._token = str(response.json()["AUTH_TOKEN"])
-        return self._token
+        """The container's auth token, fetched on first use (once, however many customers are in flight)."""
+        with self.lock:
+            if self._token is None:
+                response = self.client.request("POST", "api/auth-token-get", json=self.credentials)
+                self._token = str(response.json()["AUTH_TOKEN"])
+            return self._token
 
     def to_request(self, customer: Customer, context: SyncContext) -> VendorRequest:
         contact: dict[str, Any] = {

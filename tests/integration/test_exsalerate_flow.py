@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from typing import Any
 
 import pytest
@@ -298,12 +299,10 @@ def test_a_timeout_or_a_dropped_connection_is_retried(
     stack: Any,
     vendor_handler: Any,
     lambda_context: Any,
-    monkeypatch: pytest.MonkeyPatch,
     fault: str,
     options: dict[str, Any],
 ) -> None:
-    monkeypatch.setenv("CALL_TIMEOUT_SECONDS", "0.3")
-    handler = vendor_handler("exsalerate")
+    handler = vendor_handler("exsalerate", CALL_TIMEOUT_SECONDS="0.3", SETTLE_SECONDS="1")
     stack.simulators["exsalerate"].faults.add(fault, method="PUT", **options)
     queue(stack, FUNCTION, change("t-1", "2026-11-20T09:00:00Z", {"key": "T1", "company": "Slow AB"}))
     messages, event = sqs_batch(stack, FUNCTION)
@@ -312,6 +311,8 @@ def test_a_timeout_or_a_dropped_connection_is_retried(
 
     assert response["batchItemFailures"] == [{"itemIdentifier": messages[0]["MessageId"]}]
     assert dlq_messages(stack, FUNCTION) == []
+    assert pump(stack, FUNCTION, handler, lambda_context).delivered == 0, "held back while the outcome settles"
+    time.sleep(1.2)
     assert pump(stack, FUNCTION, handler, lambda_context).failed == 0
     assert only_record(stack)["CustomerName"] == "Slow AB"
 

@@ -45,7 +45,8 @@ def test_a_whole_batch_failing_at_a_batch_vendor_fails_each_record_not_the_invoc
         raise RuntimeError("zeep state is broken")
 
     handler.runtime.engine.connector.soap.call = broken
-    queue(stack, "CentraFunction", *(change(f"w-{n}", "2026-11-20T09:00:00Z", {"key": f"W{n}"}) for n in range(3)))
+    customers = ({"key": f"W{n}", "first_name": f"W{n}"} for n in range(3))
+    queue(stack, "CentraFunction", *(change(f"w-{n}", "2026-11-20T09:00:00Z", c) for n, c in enumerate(customers)))
     messages, event = sqs_batch(stack, "CentraFunction")
 
     response = handler(event, lambda_context)

@@ -61,8 +61,19 @@ class VendorSettings(EnvSettings):
     state_table: str = Field(min_length=1)
     vendor_secret_name: str = Field(min_length=1)
     dlq_url: str = Field(min_length=1)
+    # Real attempts at the vendor per change, then parked; deliveries without one that passed, then parked.
     max_attempts: int = Field(default=5, ge=1, le=50)
-    backoff_base_seconds: int = Field(default=10, ge=0, le=900)
+    max_receives: int = Field(default=40, ge=1, le=1000)
+    backoff_base_seconds: float = Field(default=10, ge=0, le=900)
+    max_backoff_seconds: float = Field(default=900, ge=0, le=12 * 3600)
+    # The lease outlives any invocation; a timed-out call is assumed landed or dropped after settle_seconds.
+    lease_seconds: float = Field(default=90, gt=0, le=3600)
+    settle_seconds: float = Field(default=120, ge=0, le=3600)
+    busy_retry_seconds: float = Field(default=5, ge=0, le=900)
+    breaker_threshold: int = Field(default=5, ge=1, le=1000)
+    breaker_cooldown_seconds: float = Field(default=30, ge=0, le=3600)
+    # Customers (FIFO message groups) of one batch applied at once.
+    group_concurrency: int = Field(default=4, ge=1, le=10)
     # A vendor call's whole budget (connect, send, the whole reply), never past the invocation's end
     # minus DEADLINE_MARGIN_SECONDS; and the biggest reply it reads.
     call_timeout_seconds: float = Field(default=10.0, gt=0, le=120)

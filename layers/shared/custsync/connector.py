@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -80,6 +81,10 @@ class Connector(ABC):
         self.settings = settings
         #: What every call of this vendor's clients is bounded by.
         self.limits = CallLimits(settings.call_timeout_seconds, settings.max_response_bytes)
+        #: Customers are applied concurrently: guard what the connector builds lazily (a token, say) with it.
+        self.lock = threading.RLock()
+        #: How many times the credentials were re-read: a refusal seen under an older generation is already handled.
+        self.generation = 0
         self._load_secret = load_secret
         self.configure(load_secret(False))
 
@@ -87,9 +92,14 @@ class Connector(ABC):
     def configure(self, secret: dict[str, Any]) -> None:
         """Build clients from the vendor secret (called at init and on credential refresh)."""
 
-    def refresh_credentials(self) -> None:
-        """Re-read the secret and rebuild the clients; token vendors also drop their token."""
-        self.configure(self._load_secret(True))
+    def refresh_credentials(self, seen_generation: int | None = None) -> None:
+        """Re-read the secret and rebuild the clients; token vendors also drop their token. Done once for
+        every caller that saw a refusal under ``seen_generation``, however many threads saw it."""
+        with self.lock:
+            if seen_generation is not None and seen_generation != self.generation:
+                return
+            self.configure(self._load_secret(True))
+            self.generation += 1
 
     def prepare(self, customer: Customer, context: SyncContext) -> SyncContext:
         """Look up what the mapping needs from the vendor (ids, current record). Default: nothing."""

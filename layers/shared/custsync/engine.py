@@ -1,23 +1,29 @@
-"""Applies one change at one vendor: the ordering, merge and no-op rules around a connector.
+"""Applies changes at one vendor: the ordering, merge, no-op, lease and uncertainty rules around a connector.
 
-``plan`` decides what would be sent (no writes, no vendor writes); ``execute``
-claims the customer's row, sends, and commits. The runtime's SQS and API paths
-both go through here, so the rules hold the same way for both.
+For one customer: claim the row (the lease, and the row as it was), keep the changes that carry a
+field newer than what is held (``custsync.fields``), map the merged customer, send, and commit; a
+change with nothing newer is skipped as a duplicate or stale. A call whose outcome is unknown (a
+timeout) marks the customer uncertain: nothing goes out for it before ``settle_seconds`` have
+passed, and the next send carries the whole record (never a no-op), so a late-landing old call is
+overwritten. Attempts are counted per change in the row; a busy lease, a wait and an open circuit
+are not attempts. The SQS path, the sync API and batch vendors (one ``send_many``) share it all.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
+from custsync.breaker import CircuitBreaker
 from custsync.connector import Connector, SendResult, SyncContext, VendorRequest
-from custsync.errors import AuthError, RetryableError, SyncError
+from custsync.errors import AuthError, PermanentError, RetryableError, SyncError
 from custsync.failures import classify
-from custsync.model import Customer, CustomerChange
+from custsync.fields import leaves, version_of
+from custsync.model import CustomerChange
 from custsync.observability import logger, metrics
-from custsync.state import Busy, StateStore, Superseded, SyncState
+from custsync.state import Busy, Claim, LeaseLost, StateStore, SyncState
 
 OutcomeStatus = Literal["applied", "skipped"]
 ResultT = TypeVar("ResultT")
@@ -43,14 +49,34 @@ class Outcome:
         }
 
 
+@dataclass(frozen=True)
+class EngineSettings:
+    lease_seconds: float = 90.0
+    settle_seconds: float = 120.0
+    busy_retry_seconds: float = 5.0
+
+
 @dataclass
 class Plan:
-    change: CustomerChange
-    customer: Customer
+    """What would go out for a customer: the whole mapped request and the calls not already made.
+
+    ``state`` is the row as claimed, ``after`` the row once sent (the merged customer, its field
+    versions, the ids known); ``full`` when everything is sent because the customer is uncertain.
+    """
+
+    state: SyncState
+    after: SyncState
+    changes: list[CustomerChange]
     context: SyncContext
     request: VendorRequest
     pending: VendorRequest
-    state: SyncState | None
+    full: bool
+
+
+@dataclass
+class _Ready:
+    claim: Claim
+    plan: Plan
 
 
 def ids_for_vendor(vendor: str, vendor_ids: dict[str, str]) -> dict[str, str]:
@@ -65,181 +91,301 @@ def ids_for_vendor(vendor: str, vendor_ids: dict[str, str]) -> dict[str, str]:
 
 
 class SyncEngine:
-    def __init__(self, connector: Connector, store: StateStore) -> None:
+    def __init__(
+        self,
+        connector: Connector,
+        store: StateStore,
+        settings: EngineSettings | None = None,
+        breaker: CircuitBreaker | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.connector = connector
         self.store = store
+        self.settings = settings or EngineSettings()
+        self.breaker = breaker
+        self.clock = clock
         self.vendor = connector.name
 
-    def plan(self, change: CustomerChange, state: SyncState | Literal["load"] | None = "load") -> Plan | Outcome:
-        """What applying ``change`` would send, or the ``Outcome`` of skipping it."""
-        if state == "load":
-            state = self.store.load(change.customer.key)
-        if state is not None:
-            reason = state.skip_reason(change)
-            if reason:
-                return self._skipped(change, reason)
-        previous = state.customer if state else None
-        ids = {**(state.ids if state else {}), **ids_for_vendor(self.vendor, change.vendor_ids)}
-        customer = change.customer.merged_onto(previous)
-        context = self.connector.prepare(customer, SyncContext(ids=ids, previous=previous))
-        request = self.connector.to_request(customer, context)
-        pending = request.unsent(state.call_hashes if state else {})
-        return Plan(change, customer, context, request, pending, state)
-
+    # -- the two ways in -------------------------------------------------------------------------
     def apply(self, change: CustomerChange) -> Outcome:
-        """Apply ``change``: skip it, or send it and record it. Raises ``SyncError`` on failure.
-
-        Refused credentials (on the look-up or the call) are refreshed once and the change
-        is tried again; a second refusal is permanent.
-        """
-        try:
-            return self._apply_once(change)
-        except AuthError:
-            logger.warning("vendor refused the credentials; refreshing them once")
-            self.connector.refresh_credentials()
-            return self._apply_once(change)
-
-    def _apply_once(self, change: CustomerChange) -> Outcome:
-        plan = self.plan(change)
-        if isinstance(plan, Outcome):
-            return plan
-        token = self.claim(plan)
-        if isinstance(token, Outcome):
-            return token
-        try:
-            result = self._timed(lambda: self.connector.send(plan.pending, plan.context))
-        except Exception:
-            self.store.release(token, change.customer.key)
-            raise
-        return self.finish(plan, token, result)
+        """Apply one change; raises ``SyncError`` when it failed (``RetryableError.attempts`` says how often)."""
+        results = self.apply_batch([change])
+        result = results[change.change_id]
+        if isinstance(result, SyncError):
+            raise result
+        return result
 
     def apply_batch(self, changes: Sequence[CustomerChange]) -> dict[str, Outcome | SyncError]:
-        """Apply a batch with one ``send_many`` (vendors that take arrays). Keyed by change id.
-
-        Several changes of one customer are coalesced into its latest (merged in order), so
-        the customer is sent once; every change of that customer shares the result.
-        """
+        """Each change's outcome or error, keyed by change id. The changes of one customer go out as one
+        merged send; a batch vendor sends every customer of the batch in one ``send_many``."""
         results: dict[str, Outcome | SyncError] = {}
-        claimed: list[tuple[list[CustomerChange], Plan, str]] = []
+        ready: list[_Ready] = []
         for group in _by_customer(changes).values():
             try:
-                ready = self._plan_group(group, results)
-                if ready is None:
-                    continue
-                token = self.claim(ready)
+                prepared = self._prepare(group, results)
             except Exception as exc:
-                results.update(dict.fromkeys((c.change_id for c in group), classify(exc, self.vendor)))
+                error = classify(exc, self.vendor)
+                results.update({c.change_id: error for c in group if c.change_id not in results})
                 continue
-            if isinstance(token, Outcome):
-                results.update(dict.fromkeys((c.change_id for c in group), token))
-            else:
-                claimed.append((group, ready, token))
-        sent = self._send_many([plan for _, plan, _ in claimed])
-        for (group, plan, token), result in zip(claimed, sent, strict=True):
-            outcome: Outcome | SyncError
-            if isinstance(result, SyncError):
-                self.store.release(token, plan.change.customer.key)
-                outcome = result
-            else:
-                try:
-                    outcome = self.finish(plan, token, result)
-                except SyncError as exc:
-                    outcome = exc
-            results.update(dict.fromkeys((c.change_id for c in group), outcome))
-            if isinstance(outcome, Outcome):
-                for change in group:
-                    if change.change_id != plan.change.change_id:
-                        results[change.change_id] = self._skipped(
-                            change, f"coalesced into change {plan.change.change_id}"
-                        )
+            if prepared is not None:
+                ready.append(prepared)
+        if ready:
+            for prepared, sent in zip(ready, self._send(ready), strict=True):
+                results.update(self._finish(prepared, sent))
         return results
 
-    def _plan_group(self, group: list[CustomerChange], results: dict[str, Outcome | SyncError]) -> Plan | None:
-        """Drop the group's superseded changes (recording why), coalesce the rest, plan it."""
-        state = self.store.load(group[0].customer.key)
-        fresh = []
-        for change in group:
-            reason = state.skip_reason(change) if state else None
-            if reason:
-                results[change.change_id] = self._skipped(change, reason)
-            else:
-                fresh.append(change)
-        if not fresh:
-            return None
-        plan = self.plan(coalesce(fresh), state)
-        if isinstance(plan, Outcome):
-            results.update(dict.fromkeys((c.change_id for c in fresh), plan))
-            return None
-        return plan
+    def plan(self, change: CustomerChange) -> Plan | Outcome:
+        """What applying ``change`` would send now (no lease, no writes), or why it would be skipped."""
+        state = self.store.load(change.customer.key) or SyncState(change.customer.key)
+        newer, skipped = self._newer(state, [change])
+        if skipped:
+            return skipped[0]
+        return self._plan(state, newer)
 
-    def _send_many(self, plans: list[Plan]) -> list[SendResult | SyncError]:
-        results = self._send_batch(plans)
+    # -- one customer's group --------------------------------------------------------------------
+    def _prepare(self, group: list[CustomerChange], results: dict[str, Outcome | SyncError]) -> _Ready | None:
+        """Claim the customer and plan its send; None when every change already has its result."""
+        cooling = self.breaker.open_for() if self.breaker else 0.0
+        if cooling:
+            reason = f"{self.vendor} failed repeatedly; not called for {cooling:.0f} s (circuit open)"
+            results.update({c.change_id: self._wait(reason, cooling) for c in group})
+            return None
+        key = group[0].customer.key
+        try:
+            claim = self.store.claim(key, self.settings.lease_seconds)
+        except Busy as busy:
+            self._while_busy(group, busy, results)
+            return None
+        state = claim.state or SyncState(key)
+        if claim.expired_lease_until is not None:  # its last holder died, perhaps mid-call
+            settle = claim.expired_lease_until + self.settings.settle_seconds
+            state = replace(state, uncertain=True, settle_until=max(state.settle_until, settle))
+        newer, skipped = self._newer(state, group)
+        results.update({outcome.change_id: outcome for outcome in skipped})
+        if not newer:
+            self.store.release(claim, state if claim.expired_lease_until is not None else None)
+            return None
+        waiting = state.settle_until - self.clock() if state.uncertain else 0.0
+        if waiting > 0:
+            self.store.release(claim, state)
+            reason = f"a call of unknown outcome may still land at {self.vendor}; waiting for it to settle"
+            results.update({c.change_id: self._wait(reason, waiting) for c in newer})
+            return None
+        try:
+            plan = self._plan_holding_back(state, newer, results)
+        except Exception as exc:
+            error = classify(exc, self.vendor)
+            self._release_failed(claim, state, newer, error, results)
+            return None
+        if plan is None:
+            self.store.release(claim, state)
+            return None
+        if not plan.full and not plan.pending.calls:
+            self._commit(claim, plan, plan.after, results, reason="no-op: the vendor already has exactly this")
+            return None
+        return _Ready(claim, plan)
+
+    def _newer(self, state: SyncState, group: list[CustomerChange]) -> tuple[list[CustomerChange], list[Outcome]]:
+        """The changes carrying a field newer than what is held, and the skipped rest."""
+        fields = state.fields()
+        newer, skipped = [], []
+        for change in sorted(group, key=version_of):
+            if change.change_id in state.applied:
+                skipped.append(self._skipped(change, f"duplicate: change {change.change_id} was already applied"))
+            elif not leaves(change.customer):
+                skipped.append(self._skipped(change, "empty: the change carries no field but the key"))
+            elif not fields.apply(change):
+                skipped.append(self._skipped(change, "stale: every field it carries is older than what is held"))
+            else:
+                newer.append(change)
+        return newer, skipped
+
+    def _plan_holding_back(
+        self, state: SyncState, newer: list[CustomerChange], results: dict[str, Outcome | SyncError]
+    ) -> Plan | None:
+        """Plan the merged send. A change that cannot be mapped is found by holding back the newest until
+        the rest map: those held back are retried alone, the one that fails alone is refused."""
+        changes = list(newer)
+        while True:
+            try:
+                return self._plan_refreshing(state, changes)
+            except PermanentError as exc:
+                if len(changes) == 1:
+                    results[changes[0].change_id] = exc
+                    return None
+                held = changes.pop()
+                reason = "held back: sent with changes of its customer that cannot be mapped; retried alone"
+                results[held.change_id] = self._wait(reason, 0.0)
+
+    def _plan_refreshing(self, state: SyncState, changes: list[CustomerChange]) -> Plan:
+        generation = self.connector.generation
+        try:
+            return self._plan(state, changes)
+        except AuthError:
+            self._refresh(generation)
+            return self._plan(state, changes)
+
+    def _plan(self, state: SyncState, changes: list[CustomerChange]) -> Plan:
+        fields = state.fields()
+        ids = dict(state.ids)
+        for change in changes:
+            fields.apply(change)
+            ids.update(ids_for_vendor(self.vendor, change.vendor_ids))
+        customer = fields.customer()
+        # While uncertain the vendor may hold anything we sent: send everything, as if it held nothing.
+        full = state.uncertain
+        context = self.connector.prepare(customer, SyncContext(ids=ids, previous=None if full else state.customer))
+        request = self.connector.to_request(customer, context)
+        pending = request if full else request.unsent(state.call_hashes)
+        after = replace(state, customer=customer, versions=fields.versions, ids=dict(context.ids))
+        return Plan(state, after, changes, context, request, pending, full)
+
+    def _while_busy(self, group: list[CustomerChange], busy: Busy, results: dict[str, Outcome | SyncError]) -> None:
+        """Another worker holds the customer: what is already superseded is skipped, the rest waits."""
+        newer, skipped = self._newer(busy.state or SyncState(group[0].customer.key), group)
+        results.update({outcome.change_id: outcome for outcome in skipped})
+        wait = min(max(busy.lease_until - self.clock(), 1.0), self.settings.busy_retry_seconds)
+        results.update({c.change_id: self._wait(f"busy: {busy}", wait) for c in newer})
+
+    # -- sending ---------------------------------------------------------------------------------
+    def _send(self, ready: list[_Ready]) -> list[SendResult | SyncError]:
+        """One ``send_many`` for a batch vendor (one ``send`` otherwise); refused credentials are refreshed once."""
+        generation = self.connector.generation
+        results = self._send_once(ready)
         refused = [i for i, result in enumerate(results) if isinstance(result, AuthError)]
         if refused:
-            logger.warning("vendor refused the credentials; refreshing them once")
-            self.connector.refresh_credentials()
-            retried = self._send_batch([plans[i] for i in refused])
-            for index, result in zip(refused, retried, strict=True):
+            self._refresh(generation)
+            for index, result in zip(refused, self._send_once([ready[i] for i in refused]), strict=True):
                 results[index] = result
         return results
 
-    def _send_batch(self, plans: list[Plan]) -> list[SendResult | SyncError]:
-        """``send_many``; a failure of the call as a whole is every customer's result."""
-        if not plans:
-            return []
+    def _send_once(self, ready: list[_Ready]) -> list[SendResult | SyncError]:
+        plans = [r.plan for r in ready]
         try:
+            if len(plans) == 1:
+                return [self._timed(lambda: self.connector.send(plans[0].pending, plans[0].context))]
             return self._timed(lambda: self.connector.send_many([(p.pending, p.context) for p in plans]))
         except Exception as exc:
             return [classify(exc, self.vendor)] * len(plans)
 
-    def claim(self, plan: Plan) -> str | Outcome:
-        """Take the customer's lease before calling the vendor; an ``Outcome`` when nothing is to be sent."""
-        change = plan.change
-        try:
-            if not plan.pending.calls:
-                self.store.record_unchanged(change, plan.customer, plan.context.ids)
-                return self._skipped(change, "no-op: the vendor already has exactly this")
-            return self.store.claim(change)
-        except Superseded as exc:
-            return self._skipped(change, str(exc))
-        except Busy as exc:
-            raise RetryableError(str(exc), vendor=self.vendor) from exc
+    def _refresh(self, generation: int) -> None:
+        logger.warning("vendor refused the credentials; refreshing them once")
+        self.connector.refresh_credentials(generation)
 
-    def finish(self, plan: Plan, token: str, result: SendResult) -> Outcome:
-        """Record a sent change under its lease."""
-        change = plan.change
-        ids = {**plan.context.ids, **result.ids}
-        # Fingerprint the request as it maps now that the vendor's ids are known, so the
-        # same change next time (which will carry those ids) is recognised as a no-op.
+    def _finish(self, ready: _Ready, sent: SendResult | SyncError) -> dict[str, Outcome | SyncError]:
+        claim, plan = ready.claim, ready.plan
+        results: dict[str, Outcome | SyncError] = {}
+        if isinstance(sent, SyncError):
+            if self.breaker and isinstance(sent, RetryableError):
+                self.breaker.record(succeeded=False)
+            self._release_failed(claim, replace(plan.state, ids=dict(plan.context.ids)), plan.changes, sent, results)
+            return results
+        if self.breaker:
+            self.breaker.record(succeeded=True)
+        ids = {**plan.context.ids, **sent.ids}
+        # Fingerprint the request as it maps now that the vendor's ids are known, so the same change
+        # next time (which will carry those ids) is recognised as a no-op.
         sent_as = plan.request if ids == plan.context.ids else self._remap(plan, ids)
-        hashes = {**(plan.state.call_hashes if plan.state else {}), **sent_as.fingerprints()}
-        try:
-            self.store.commit(token, change, plan.customer, hashes, ids)
-        except Busy as exc:
-            raise RetryableError(str(exc), vendor=self.vendor) from exc
-        operations = [call.operation for call in plan.pending.calls]
-        metrics.add_metric(name="ChangesApplied", unit="Count", value=1)
-        logger.info("change applied", extra={"outcome": "applied", "operations": operations})
-        return Outcome(
-            "applied", change.change_id, change.customer.key, operations=operations, response=result.response
+        after = replace(
+            plan.after,
+            ids=ids,
+            call_hashes={**plan.state.call_hashes, **sent_as.fingerprints()},
+            uncertain=False,
+            settle_until=0.0,
         )
+        self._commit(claim, plan, after, results, response=sent.response)
+        return results
+
+    def _commit(
+        self,
+        claim: Claim,
+        plan: Plan,
+        after: SyncState,
+        results: dict[str, Outcome | SyncError],
+        *,
+        reason: str | None = None,
+        response: Any = None,
+    ) -> None:
+        change_ids = [c.change_id for c in plan.changes]
+        try:
+            self.store.commit(claim, after.with_applied(change_ids).without_attempts(change_ids))
+        except LeaseLost as exc:
+            # Sent but not recorded: a later send is full (the lease's taker treats the customer as uncertain).
+            results.update({c: self._wait(f"{exc}; will be sent again", 0.0) for c in change_ids})
+            return
+        if reason is not None:
+            results.update({c.change_id: self._skipped(c, reason) for c in plan.changes})
+            return
+        operations = [call.operation for call in plan.pending.calls]
+        newest = plan.changes[-1].change_id
+        for change in plan.changes:
+            together = None if change.change_id == newest else f"sent together with change {newest}"
+            results[change.change_id] = self._applied(change, operations, response, together)
+
+    def _release_failed(
+        self,
+        claim: Claim,
+        state: SyncState,
+        changes: list[CustomerChange],
+        error: SyncError,
+        results: dict[str, Outcome | SyncError],
+    ) -> None:
+        """Give the lease back after a failed attempt, counting it; an unknown outcome makes the customer uncertain."""
+        change_ids = [c.change_id for c in changes]
+        if isinstance(error, PermanentError):
+            self.store.release(claim, state.without_attempts(change_ids))
+            results.update(dict.fromkeys(change_ids, error))
+            return
+        assert isinstance(error, RetryableError)
+        state = state.with_attempt(change_ids)
+        retry_after = error.retry_after
+        if error.outcome_unknown:
+            settle_until = max(state.settle_until, self.clock() + self.settings.settle_seconds)
+            state = replace(state, uncertain=True, settle_until=settle_until)
+            retry_after = max(retry_after or 0.0, self.settings.settle_seconds)
+        self.store.release(claim, state)
+        for change_id in change_ids:
+            results[change_id] = RetryableError(
+                error.reason,
+                vendor=self.vendor,
+                status=error.status,
+                retry_after=retry_after,
+                outcome_unknown=error.outcome_unknown,
+                attempts=state.attempts.get(change_id),
+            )
 
     def _remap(self, plan: Plan, ids: dict[str, str]) -> VendorRequest:
         context = SyncContext(ids=ids, previous=plan.context.previous, vendor_record=plan.context.vendor_record)
-        return self.connector.to_request(plan.customer, context)
+        assert plan.after.customer is not None
+        return self.connector.to_request(plan.after.customer, context)
 
     def _timed(self, call: Callable[[], ResultT]) -> ResultT:
         started = time.perf_counter()
         try:
             return call()
         finally:
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            metrics.add_metric(name="VendorLatency", unit="Milliseconds", value=elapsed_ms)
+            metrics.add_metric(name="VendorLatency", unit="Milliseconds", value=(time.perf_counter() - started) * 1000)
+
+    # -- outcomes --------------------------------------------------------------------------------
+    def _wait(self, reason: str, seconds: float) -> RetryableError:
+        """A retry that is no attempt: nothing was sent."""
+        return RetryableError(reason, vendor=self.vendor, retry_after=seconds)
 
     def _skipped(self, change: CustomerChange, reason: str) -> Outcome:
         metrics.add_metric(name="ChangesSkipped", unit="Count", value=1)
-        logger.info("change skipped", extra={"outcome": "skipped", "reason": reason})
+        logger.info("change skipped", extra={"outcome": "skipped", "reason": reason, **_keys(change)})
         return Outcome("skipped", change.change_id, change.customer.key, reason=reason)
+
+    def _applied(self, change: CustomerChange, operations: list[str], response: Any, reason: str | None) -> Outcome:
+        metrics.add_metric(name="ChangesApplied", unit="Count", value=1)
+        extra = {"outcome": "applied", "operations": operations, **_keys(change)}
+        logger.info("change applied", extra=extra if reason is None else {**extra, "reason": reason})
+        return Outcome("applied", change.change_id, change.customer.key, reason, operations, response)
+
+
+def _keys(change: CustomerChange) -> dict[str, str]:
+    """What ties a log line to its change, whichever record or thread is being handled."""
+    return {"change_id": change.change_id, "correlation_id": change.change_id, "customer_key": change.customer.key}
 
 
 def _by_customer(changes: Sequence[CustomerChange]) -> dict[str, list[CustomerChange]]:
@@ -247,13 +393,3 @@ def _by_customer(changes: Sequence[CustomerChange]) -> dict[str, list[CustomerCh
     for change in changes:
         groups.setdefault(change.customer.key, []).append(change)
     return groups
-
-
-def coalesce(changes: Sequence[CustomerChange]) -> CustomerChange:
-    """One change equal to applying ``changes`` in the order they occurred."""
-    ordered = sorted(changes, key=lambda change: change.occurred_at)
-    customer = ordered[0].customer
-    for change in ordered[1:]:
-        customer = change.customer.merged_onto(customer)
-    vendor_ids = {name: value for change in ordered for name, value in change.vendor_ids.items()}
-    return ordered[-1].model_copy(update={"customer": customer, "vendor_ids": vendor_ids})

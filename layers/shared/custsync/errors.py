@@ -27,6 +27,8 @@ class RetryableError(SyncError):
 
     ``outcome_unknown``: the request may have reached the vendor and may still be applied (a timeout
     or a connection lost after sending, an unreadable reply), so it is not known to have failed.
+    ``attempts``: the change's real attempts at the vendor so far, this one included; None when this
+    was no attempt (a busy lease, a wait for an uncertain call to settle, an open circuit).
     """
 
     def __init__(
@@ -37,10 +39,12 @@ class RetryableError(SyncError):
         status: int | None = None,
         retry_after: float | None = None,
         outcome_unknown: bool = False,
+        attempts: int | None = None,
     ) -> None:
         super().__init__(reason, vendor=vendor, status=status)
         self.retry_after = retry_after
         self.outcome_unknown = outcome_unknown
+        self.attempts = attempts
 
 
 class PermanentError(SyncError):

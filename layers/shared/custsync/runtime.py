@@ -1,11 +1,14 @@
 """Turns a connector into a Lambda handler serving SQS FIFO batches and the sync API.
 
-- SQS: Powertools ``SqsFifoPartialProcessor`` with partial batch response. A
-  record that fails does not fail its batch-mates; later records of its group
-  wait (they are reported failed unprocessed, so the group keeps its order).
-  Permanent failures and invalid messages are parked in the DLQ at once with
-  the reason as message attributes; retryable ones go back with exponential
-  backoff (or the vendor's Retry-After) until ``MAX_ATTEMPTS``, then are parked.
+- SQS: ``CustomerBatchProcessor`` (``custsync/batch.py``) with partial batch response: customers
+  concurrently, each customer's records in order; a record that fails does not fail its
+  batch-mates, and its customer's later records wait with it, as long as it does. Permanent
+  failures and invalid messages are parked in the DLQ at once with the reason as message
+  attributes; retryable ones go back with exponential backoff (or the vendor's Retry-After).
+  A change is parked only when given up: after ``MAX_ATTEMPTS`` real attempts at the vendor
+  (counted per change in the state table), or after ``MAX_RECEIVES`` deliveries without one
+  that passed; a busy lease, a wait for an uncertain call to settle or an open circuit is no
+  attempt. The queue's ``maxReceiveCount`` stays above both, a backstop never reached first.
 - API Gateway: ``PUT /vendors/{vendor}/customers/{key}`` with a canonical
   ``Customer`` body applies it synchronously; ``?dryRun=true`` returns the exact
   vendor request without sending it; ``?vendorId=`` names the customer's id at the
@@ -15,7 +18,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -23,39 +25,40 @@ from typing import TYPE_CHECKING, Any, cast
 import boto3
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
+from custsync.batch import CustomerBatchProcessor, RetryLater
+from custsync.breaker import CircuitBreaker
 from custsync.config import VendorSettings
 from custsync.connector import Connector
 from custsync.deadline import invocation
-from custsync.engine import Outcome, SyncEngine
+from custsync.engine import EngineSettings, Outcome, SyncEngine
 from custsync.errors import AuthError, PermanentError, RetryableError, SyncError
 from custsync.failures import classify
 from custsync.model import Customer, CustomerChange, utc_now
-from custsync.observability import logger, metrics, redact_payload, tracer
+from custsync.observability import logger, metrics, tracer
+from custsync.queues import Queues
 from custsync.secrets import get_vendor_secret
-from custsync.state import StateStore
+from custsync.state import DynamoStateStore
 from custsync.validation import describe_validation_error
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
-MAX_VISIBILITY_SECONDS = 12 * 60 * 60
+BatchResults = dict[str, Outcome | SyncError]
 
 
 class VendorRuntime:
-    """Everything one vendor function needs, built once per container."""
+    """Everything one vendor function needs, built once per container; nothing of one invocation is kept."""
 
     def __init__(self, connector_class: type[Connector], settings: VendorSettings) -> None:
         self.settings = settings
         self.connector_class = connector_class
-        self._queue_urls: dict[str, str] = {}
-        self._batch_results: dict[str, Outcome | SyncError] | None = None
+        self.breaker = CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown_seconds)
+        self.queues = Queues(settings.vendor, settings.dlq_url, lambda: self.sqs)
 
     @functools.cached_property
     def engine(self) -> SyncEngine:
@@ -63,30 +66,30 @@ class VendorRuntime:
         connector = self.connector_class(
             settings, lambda force: get_vendor_secret(settings.vendor_secret_name, force_fetch=force)
         )
-        return SyncEngine(connector, StateStore(settings.state_table, settings.vendor))
+        store = DynamoStateStore(settings.state_table, settings.vendor)
+        engine_settings = EngineSettings(settings.lease_seconds, settings.settle_seconds, settings.busy_retry_seconds)
+        return SyncEngine(connector, store, engine_settings, self.breaker)
 
     @functools.cached_property
     def sqs(self) -> SQSClient:
         return boto3.client("sqs")
 
     # -- SQS ---------------------------------------------------------------------------------
-    def handle_sqs(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        processor = SqsFifoPartialProcessor(skip_group_on_error=True)
-        # Every record failing is still a partial batch response listing them all, not a crashed invocation;
-        # the FIFO processor does not take this option in its constructor, its base class reads it.
-        processor.raise_on_entire_batch_failure = False
-        self._batch_results = self._apply_batch(event) if self.engine.connector.batches else None
-        response = process_partial_response(
-            event=event, record_handler=self.handle_record, processor=processor, context=context
+    def handle_sqs(self, event: dict[str, Any]) -> dict[str, Any]:
+        processor = CustomerBatchProcessor(
+            self.handle_record,
+            max_workers=self.settings.group_concurrency,
+            prepare=self._apply_batch if self.engine.connector.batches else None,
+            delay=self.queues.delay,
         )
-        return dict(response)
+        return dict(processor.run(event.get("Records", [])))
 
-    def _apply_batch(self, event: dict[str, Any]) -> dict[str, Outcome | SyncError]:
+    def _apply_batch(self, records: list[SQSRecord]) -> BatchResults:
         """For vendors that take arrays: every valid change of the batch in one ``send_many``."""
         changes = []
-        for raw in event.get("Records", []):
+        for record in records:
             try:
-                changes.append(CustomerChange.model_validate_json(SQSRecord(raw).body))
+                changes.append(CustomerChange.model_validate_json(record.body))
             except ValidationError:
                 continue  # parked with its reason when its record is handled
         try:
@@ -95,89 +98,59 @@ class VendorRuntime:
             error = classify(exc, self.settings.vendor)
             return dict.fromkeys((change.change_id for change in changes), error)
 
-    def handle_record(self, record: SQSRecord) -> dict[str, Any]:
-        logger.set_correlation_id(record.message_id)
+    def handle_record(self, record: SQSRecord, batch: BatchResults | None) -> dict[str, Any]:
         try:
             change = CustomerChange.model_validate_json(record.body)
         except ValidationError as exc:
-            self.park(record, f"invalid message: {describe_validation_error(exc)}", "InvalidMessage")
+            self.queues.park(record, f"invalid message: {describe_validation_error(exc)}", "InvalidMessage")
             return {"outcome": "parked"}
-        logger.set_correlation_id(change.change_id)
-        logger.append_keys(customer_key=change.customer.key, vendor=self.settings.vendor)
+        keys = {"correlation_id": change.change_id, "change_id": change.change_id, "customer_key": change.customer.key}
+        logger.thread_safe_append_keys(**keys)
         try:
             try:
-                return self._outcome(change).as_dict()
+                return self._outcome(change, batch).as_dict()
             except Exception as exc:
                 raise classify(exc, self.settings.vendor) from exc
         except RetryableError as exc:
-            attempts = int(record.attributes.approximate_receive_count or "1")
-            if attempts >= self.settings.max_attempts:
-                self.park(record, f"gave up after {attempts} attempts: {exc.reason}", type(exc).__name__)
-                return {"outcome": "parked"}
-            self.back_off(record, attempts, exc.retry_after)
-            metrics.add_metric(name="ChangesRetried", unit="Count", value=1)
-            logger.warning("change will be retried", extra={"reason": exc.reason, "attempt": attempts})
-            raise
+            return self._retry_or_park(record, exc)
         except PermanentError as exc:
-            self.park(record, exc.reason, type(exc).__name__)
+            self.queues.park(record, exc.reason, type(exc).__name__)
             return {"outcome": "parked"}
         finally:
-            logger.remove_keys(["customer_key"])
+            logger.thread_safe_remove_keys(list(keys))
 
-    def _outcome(self, change: CustomerChange) -> Outcome:
+    def _outcome(self, change: CustomerChange, batch: BatchResults | None) -> Outcome:
         """The change's outcome: computed now, or taken from this invocation's batch call."""
-        if self._batch_results is None:
+        if batch is None:
             return self.engine.apply(change)
-        result = self._batch_results[change.change_id]
+        result = batch[change.change_id]
         if isinstance(result, SyncError):
             raise result
         return result
 
-    def park(self, record: SQSRecord, reason: str, error_type: str) -> None:
-        """Move the record to the DLQ now, with why, instead of letting it be retried."""
-        attributes = record.attributes
-        self.sqs.send_message(
-            QueueUrl=self.settings.dlq_url,
-            MessageBody=record.body,
-            MessageGroupId=attributes.message_group_id or "ungrouped",
-            MessageDeduplicationId=attributes.message_deduplication_id or record.message_id,
-            MessageAttributes={
-                "reason": {"DataType": "String", "StringValue": reason[:4096]},
-                "errorType": {"DataType": "String", "StringValue": error_type},
-                "vendor": {"DataType": "String", "StringValue": self.settings.vendor},
-                "attempts": {"DataType": "Number", "StringValue": attributes.approximate_receive_count or "1"},
-                "sourceMessageId": {"DataType": "String", "StringValue": record.message_id},
-            },
-        )
-        metrics.add_metric(name="ChangesParked", unit="Count", value=1)
-        logger.error(
-            "change parked in the DLQ",
-            extra={"reason": reason, "error_type": error_type, "parked_message": _loggable(record.body)},
-        )
-
-    def back_off(self, record: SQSRecord, attempts: int, retry_after: float | None) -> None:
-        """Hide the record until its next try. If SQS refuses (an expired receipt handle, say), the record
-        still fails back to the queue: it comes back after the queue's visibility timeout instead."""
-        delay = retry_after if retry_after is not None else self.settings.backoff_base_seconds * 2 ** (attempts - 1)
-        try:
-            self.sqs.change_message_visibility(
-                QueueUrl=self._queue_url(record.event_source_arn),
-                ReceiptHandle=record.receipt_handle,
-                VisibilityTimeout=int(min(delay, MAX_VISIBILITY_SECONDS)),
+    def _retry_or_park(self, record: SQSRecord, exc: RetryableError) -> dict[str, Any]:
+        """Park a change given up on; hide any other until its next try (raising, so the record fails back)."""
+        deliveries = int(record.attributes.approximate_receive_count or "1")
+        if exc.attempts is not None and exc.attempts >= self.settings.max_attempts:
+            self.queues.park(
+                record, f"gave up after {exc.attempts} attempts: {exc.reason}", "RetryableError", exc.attempts
             )
-        except (BotoCoreError, ClientError) as exc:
-            logger.warning(
-                "could not delay the retry; the queue's visibility timeout applies",
-                extra={"reason": classify(exc, self.settings.vendor).reason, "wanted_delay_seconds": delay},
-            )
+            return {"outcome": "parked"}
+        if deliveries >= self.settings.max_receives:
+            reason = f"gave up after {deliveries} deliveries without an attempt that passed: {exc.reason}"
+            self.queues.park(record, reason, "RetryableError", exc.attempts)
+            return {"outcome": "parked"}
+        delay = exc.retry_after if exc.retry_after is not None else self._backoff(exc.attempts or deliveries)
+        self.queues.delay([record], delay)
+        metrics.add_metric(name="ChangesRetried", unit="Count", value=1)
+        logger.warning(
+            "change will be retried",
+            extra={"reason": exc.reason, "attempt": exc.attempts, "delivery": deliveries, "delay_seconds": delay},
+        )
+        raise RetryLater(exc.reason, delay)
 
-    def _queue_url(self, queue_arn: str) -> str:
-        if queue_arn not in self._queue_urls:
-            *_, account, name = queue_arn.split(":")
-            self._queue_urls[queue_arn] = self.sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)[
-                "QueueUrl"
-            ]
-        return self._queue_urls[queue_arn]
+    def _backoff(self, tries: int) -> float:
+        return float(min(self.settings.backoff_base_seconds * 2 ** (tries - 1), self.settings.max_backoff_seconds))
 
     # -- API ---------------------------------------------------------------------------------
     def api(self) -> APIGatewayRestResolver:
@@ -192,7 +165,7 @@ class VendorRuntime:
             if isinstance(change, Response):
                 return change
             logger.set_correlation_id(change.change_id)
-            logger.append_keys(customer_key=key, vendor=vendor)
+            logger.append_keys(change_id=change.change_id, customer_key=key, vendor=vendor)
             if app.current_event.get_query_string_value("dryRun", "false").lower() == "true":
                 metrics.add_metric(name="DryRuns", unit="Count", value=1)
                 plan = self.engine.plan(change)
@@ -238,15 +211,6 @@ class VendorRuntime:
             return _rejected(400, "X-Occurred-At: must be an ISO-8601 timestamp with a zone")
 
 
-def _loggable(body: str) -> Any:
-    """The message as far as it can be logged: JSON with every personal field erased, else its size."""
-    try:
-        parsed = json.loads(body)
-    except json.JSONDecodeError:
-        return {"unparseable_bytes": len(body)}
-    return redact_payload(parsed) if isinstance(parsed, dict) else {"json_type": type(parsed).__name__}
-
-
 def _api_status(exc: SyncError) -> tuple[int, dict[str, Any]]:
     body: dict[str, Any] = {"error": exc.reason}
     if exc.status is not None:
@@ -283,7 +247,7 @@ def build_handler(connector_class: type[Connector]) -> Handler:
         remaining = context.get_remaining_time_in_millis() / 1000
         with invocation(remaining, runtime.settings.deadline_margin_seconds):
             if "Records" in event:
-                return runtime.handle_sqs(event, context)
+                return runtime.handle_sqs(event)
             return app.resolve(event, context)
 
     handler.runtime = runtime

@@ -1,211 +1,258 @@
-"""The sync state table: per (vendor, customer key) what was last applied.
+"""The sync state per (vendor, customer key), and the store interface the engine uses.
 
-Each row holds the last applied change (``occurred_at`` in microseconds and its
-id), a fingerprint per vendor call that was sent, the last known full customer
-and the vendor-side ids. Writes are conditional: a change claims the row with a
-short lease before it calls the vendor and commits under that lease, so two
-workers can never both apply, and an older change can never land after a newer one.
+A row holds what the vendor holds (the customer's fields, each with the version of the change
+that set it), the recent applied change ids, each pending change's real attempts, a fingerprint
+of the last payload sent per vendor operation, the vendor-side ids, and whether a call of
+unknown outcome may still land (``uncertain``, no send before ``settle_until``).
+
+A change is applied under a lease: ``claim`` takes it and returns the row as it was (one round
+trip), ``commit`` writes the new row and gives the lease back, ``release`` gives it back after a
+skip or a failure. A lease that expired without being given back means its holder died, perhaps
+mid-call: the claim says so (``expired_lease_until``) and the engine treats the customer as
+uncertain. ``DynamoStateStore`` is the deployed store; ``custsync.state_memory`` the in-memory one.
 """
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import boto3
 from botocore.exceptions import ClientError
 
-from custsync.model import Customer, CustomerChange
+from custsync.fields import Fields, Version
+from custsync.model import Customer
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_dynamodb import DynamoDBClient
 
-LEASE_SECONDS = 120
+APPLIED_KEPT = 64
+ATTEMPTS_KEPT = 32
+Clock = Callable[[], float]
 
 
-class Superseded(Exception):
-    """The change is not newer than what was applied: skip it."""
+@dataclass(frozen=True)
+class SyncState:
+    customer_key: str
+    customer: Customer | None = None
+    versions: Mapping[str, Version] = field(default_factory=dict)
+    applied: tuple[str, ...] = ()
+    attempts: Mapping[str, int] = field(default_factory=dict)
+    call_hashes: Mapping[str, str] = field(default_factory=dict)
+    ids: Mapping[str, str] = field(default_factory=dict)
+    uncertain: bool = False
+    settle_until: float = 0.0
+
+    def fields(self) -> Fields:
+        return Fields.of(self.customer, dict(self.versions), self.customer_key)
+
+    def with_attempt(self, change_ids: list[str]) -> SyncState:
+        attempts = {**self.attempts, **{c: self.attempts.get(c, 0) + 1 for c in change_ids}}
+        return replace(self, attempts=dict(list(attempts.items())[-ATTEMPTS_KEPT:]))
+
+    def without_attempts(self, change_ids: list[str]) -> SyncState:
+        return replace(self, attempts={c: n for c, n in self.attempts.items() if c not in change_ids})
+
+    def with_applied(self, change_ids: list[str]) -> SyncState:
+        kept = [c for c in self.applied if c not in change_ids]
+        return replace(self, applied=tuple([*kept, *change_ids][-APPLIED_KEPT:]))
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A lease on one customer's row, and the row as it was when taken."""
+
+    customer_key: str
+    token: str
+    state: SyncState | None
+    expired_lease_until: float | None = None
 
 
 class Busy(Exception):
-    """Another worker holds the lease on this customer right now."""
+    """Another worker holds the customer's lease; ``state`` is the row as it is."""
+
+    def __init__(self, state: SyncState | None, lease_until: float) -> None:
+        super().__init__("another worker is applying a change to this customer")
+        self.state = state
+        self.lease_until = lease_until
 
 
-def occurred_us(moment: datetime) -> int:
-    return int(moment.timestamp() * 1_000_000)
+class LeaseLost(Exception):
+    """The lease expired (and may have been taken) before the outcome was recorded."""
 
 
-@dataclass
-class SyncState:
-    vendor: str
-    customer_key: str
-    last_occurred_us: int | None = None
-    last_change_id: str | None = None
-    call_hashes: dict[str, str] = field(default_factory=dict)
-    customer: Customer | None = None
-    ids: dict[str, str] = field(default_factory=dict)
-    lease_token: str | None = None
-    lease_expires: int | None = None
+class StateStore(Protocol):
+    def load(self, customer_key: str) -> SyncState | None: ...
 
-    def skip_reason(self, change: CustomerChange) -> str | None:
-        """Why this change must not be applied, or None if it is newer than what was applied."""
-        if self.last_occurred_us is None:
-            return None
-        incoming = occurred_us(change.occurred_at)
-        if change.change_id == self.last_change_id:
-            return f"duplicate: change {change.change_id} was already applied"
-        if incoming < self.last_occurred_us:
-            return "stale: a newer change to this customer was already applied"
-        return None
+    def claim(self, customer_key: str, lease_seconds: float) -> Claim:
+        """Take the lease; raise ``Busy`` when another worker's lease is live."""
+        ...
 
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> SyncState:
-        customer_json = item.get("customer")
-        return cls(
-            vendor=str(item["vendor"]),
-            customer_key=str(item["customer_key"]),
-            last_occurred_us=_int_or_none(item.get("last_occurred_us")),
-            last_change_id=item.get("last_change_id"),
-            call_hashes=dict(item.get("call_hashes") or {}),
-            customer=Customer.model_validate_json(customer_json) if customer_json else None,
-            ids={str(k): str(v) for k, v in (item.get("ids") or {}).items()},
-            lease_token=item.get("lease_token"),
-            lease_expires=_int_or_none(item.get("lease_expires")),
-        )
+    def commit(self, claim: Claim, state: SyncState) -> None:
+        """Write ``state`` and give the lease back; ``LeaseLost`` if it is no longer ours."""
+        ...
+
+    def release(self, claim: Claim, state: SyncState | None = None) -> None:
+        """Give the lease back, writing ``state`` when given; a lost lease is ignored."""
+        ...
 
 
-def _int_or_none(value: Any) -> int | None:
-    return int(value) if isinstance(value, (int, Decimal)) else None
+# -- the row as stored: every structured value is one JSON string ---------------------------------------
+def state_to_row(state: SyncState) -> dict[str, Any]:
+    return {
+        "customer": state.customer.model_dump_json(exclude_unset=True) if state.customer else "",
+        "versions": json.dumps(state.versions, separators=(",", ":")),
+        "applied": json.dumps(state.applied),
+        "attempts": json.dumps(state.attempts),
+        "call_hashes": json.dumps(state.call_hashes),
+        "ids": json.dumps(state.ids),
+        "uncertain": state.uncertain,
+        "settle_until": state.settle_until,
+    }
 
 
-# A change may be written when the row has never applied anything, or what it applied is
-# older (or as old but another change), and no live lease is held by someone else.
-_NEWER = (
-    "(attribute_not_exists(last_occurred_us) OR last_occurred_us < :occurred"
-    " OR (last_occurred_us = :occurred AND last_change_id <> :change_id))"
-)
-_UNLEASED = "(attribute_not_exists(lease_expires) OR lease_expires < :now)"
+def state_from_row(customer_key: str, row: Mapping[str, Any]) -> SyncState:
+    customer = Customer.model_validate_json(row["customer"]) if row.get("customer") else None
+    versions = {path: (int(v[0]), str(v[1])) for path, v in _json(row.get("versions"), {}).items()}
+    if not versions and customer is not None and row.get("last_occurred_us") is not None:
+        # A row written before field-level versions: every held field is as old as the last change.
+        held = (int(row["last_occurred_us"]), str(row.get("last_change_id", "")))
+        versions = dict.fromkeys(Fields.of(customer, {}, customer_key).values, held)
+    return SyncState(
+        customer_key=customer_key,
+        customer=customer,
+        versions=versions,
+        applied=tuple(_json(row.get("applied"), [])),
+        attempts={str(k): int(v) for k, v in _json(row.get("attempts"), {}).items()},
+        call_hashes={str(k): str(v) for k, v in _json(row.get("call_hashes"), {}).items()},
+        ids={str(k): str(v) for k, v in _json(row.get("ids"), {}).items()},
+        uncertain=bool(row.get("uncertain", False)),
+        settle_until=float(row.get("settle_until") or 0.0),
+    )
 
 
-class StateStore:
-    """The state table behind a small interface, for one vendor."""
+def _json(value: Any, empty: Any) -> Any:
+    if value is None or value == "":
+        return empty
+    return json.loads(value) if isinstance(value, str) else value
 
-    def __init__(self, table_name: str, vendor: str, table: Table | None = None) -> None:
+
+# -- DynamoDB --------------------------------------------------------------------------------------------
+_LEASE_FREE = "attribute_not_exists(lease_until) OR lease_until < :now"
+_OURS = "lease_token = :token"
+
+
+class DynamoStateStore:
+    """The state table (partition key ``vendor``, sort key ``customer_key``), for one vendor.
+
+    Two round trips per applied change: the claim (a conditional ``UpdateItem`` returning the old
+    item, on success or on refusal) and the commit.
+    """
+
+    def __init__(
+        self, table_name: str, vendor: str, client: DynamoDBClient | None = None, clock: Clock = time.time
+    ) -> None:
+        self.table_name = table_name
         self.vendor = vendor
-        self._table: Table = table or boto3.resource("dynamodb").Table(table_name)
+        self.client: DynamoDBClient = client or boto3.client("dynamodb")
+        self.clock = clock
 
     def load(self, customer_key: str) -> SyncState | None:
-        response = self._table.get_item(Key=self._key(customer_key), ConsistentRead=True)
-        item = response.get("Item")
-        return SyncState.from_item(item) if item else None
+        item = self.client.get_item(TableName=self.table_name, Key=self._key(customer_key), ConsistentRead=True)
+        return self._state(customer_key, item.get("Item"))
 
-    def claim(self, change: CustomerChange) -> str:
-        """Take the lease for applying ``change``; raise ``Superseded`` or ``Busy``."""
+    def claim(self, customer_key: str, lease_seconds: float) -> Claim:
         token = uuid.uuid4().hex
-        now = int(time.time())
+        now = self.clock()
         try:
-            self._table.update_item(
-                Key=self._key(change.customer.key),
-                UpdateExpression="SET lease_token = :token, lease_expires = :expires",
-                ConditionExpression=f"{_NEWER} AND {_UNLEASED}",
-                ExpressionAttributeValues={
-                    ":token": token,
-                    ":expires": now + LEASE_SECONDS,
-                    ":now": now,
-                    **self._change_values(change),
-                },
-            )
-        except ClientError as exc:
-            self._raise_why_refused(exc, change)
-        return token
-
-    def commit(
-        self,
-        token: str,
-        change: CustomerChange,
-        customer: Customer,
-        call_hashes: dict[str, str],
-        ids: dict[str, str],
-    ) -> None:
-        """Record ``change`` as applied; only the holder of ``token`` may.
-
-        ``call_hashes`` holds the fingerprint of the last payload sent for every operation.
-        """
-        update = (
-            "SET last_occurred_us = :occurred, last_change_id = :change_id, customer = :customer,"
-            " call_hashes = :hashes, ids = :ids, updated_at = :updated REMOVE lease_token, lease_expires"
-        )
-        try:
-            self._table.update_item(
-                Key=self._key(change.customer.key),
-                UpdateExpression=update,
-                ConditionExpression="lease_token = :token",
-                ExpressionAttributeValues={
-                    ":token": token,
-                    ":customer": customer.model_dump_json(exclude_unset=True),
-                    ":hashes": call_hashes,
-                    ":ids": ids,
-                    ":updated": int(time.time()),
-                    **self._change_values(change),
-                },
-            )
-        except ClientError as exc:
-            if _condition_failed(exc):
-                raise Busy("the lease on this customer expired before the change was recorded") from exc
-            raise
-
-    def release(self, token: str, customer_key: str) -> None:
-        """Give the lease back after a failed call, so a retry need not wait for it to expire."""
-        try:
-            self._table.update_item(
+            answer = self.client.update_item(
+                TableName=self.table_name,
                 Key=self._key(customer_key),
-                UpdateExpression="REMOVE lease_token, lease_expires",
-                ConditionExpression="lease_token = :token",
-                ExpressionAttributeValues={":token": token},
+                UpdateExpression="SET lease_token = :token, lease_until = :until",
+                ConditionExpression=_LEASE_FREE,
+                ExpressionAttributeValues={
+                    ":token": {"S": token},
+                    ":until": _number(now + lease_seconds),
+                    ":now": _number(now),
+                },
+                ReturnValues="ALL_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
             if not _condition_failed(exc):
                 raise
+            # ReturnValuesOnConditionCheckFailure puts the item as it is beside the error.
+            item: Mapping[str, Any] = cast(Mapping[str, Any], exc.response).get("Item") or {}
+            raise Busy(self._state(customer_key, item), float(_plain(item).get("lease_until", now))) from exc
+        old = answer.get("Attributes")
+        expired = _plain(old).get("lease_until") if old and "lease_token" in old else None
+        return Claim(customer_key, token, self._state(customer_key, old), float(expired) if expired else None)
 
-    def record_unchanged(self, change: CustomerChange, customer: Customer, ids: dict[str, str]) -> None:
-        """Advance the row to ``change`` without a vendor call (nothing to send)."""
+    def commit(self, claim: Claim, state: SyncState) -> None:
         try:
-            self._table.update_item(
-                Key=self._key(change.customer.key),
-                UpdateExpression=(
-                    "SET last_occurred_us = :occurred, last_change_id = :change_id, customer = :customer,"
-                    " ids = :ids, updated_at = :now"
-                ),
-                ConditionExpression=f"{_NEWER} AND {_UNLEASED}",
-                ExpressionAttributeValues={
-                    ":customer": customer.model_dump_json(exclude_unset=True),
-                    ":ids": ids,
-                    ":now": int(time.time()),
-                    **self._change_values(change),
-                },
-            )
+            self._write(claim, state)
         except ClientError as exc:
-            self._raise_why_refused(exc, change)
+            if _condition_failed(exc):
+                raise LeaseLost("the lease expired before the outcome was recorded") from exc
+            raise
 
-    def _raise_why_refused(self, exc: ClientError, change: CustomerChange) -> None:
-        if not _condition_failed(exc):
-            raise exc
-        current = self.load(change.customer.key)
-        reason = current.skip_reason(change) if current else None
-        if reason:
-            raise Superseded(reason) from exc
-        raise Busy("another worker is applying a change to this customer") from exc
+    def release(self, claim: Claim, state: SyncState | None = None) -> None:
+        try:
+            self._write(claim, state)
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
 
-    def _key(self, customer_key: str) -> dict[str, str]:
-        return {"vendor": self.vendor, "customer_key": customer_key}
+    def _write(self, claim: Claim, state: SyncState | None) -> None:
+        row = {**state_to_row(state), "updated_at": self.clock()} if state else {}
+        sets = ", ".join(f"#{n} = :{n}" for n in row)
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": self._key(claim.customer_key),
+            "UpdateExpression": (f"SET {sets} " if sets else "") + "REMOVE lease_token, lease_until",
+            "ConditionExpression": _OURS,
+            "ExpressionAttributeValues": {":token": {"S": claim.token}, **{f":{n}": _value(v) for n, v in row.items()}},
+        }
+        if row:
+            request["ExpressionAttributeNames"] = {f"#{n}": n for n in row}
+        self.client.update_item(**request)
 
-    @staticmethod
-    def _change_values(change: CustomerChange) -> dict[str, Any]:
-        return {":occurred": occurred_us(change.occurred_at), ":change_id": change.change_id}
+    def _key(self, customer_key: str) -> dict[str, Any]:
+        return {"vendor": {"S": self.vendor}, "customer_key": {"S": customer_key}}
+
+    def _state(self, customer_key: str, item: Mapping[str, Any] | None) -> SyncState | None:
+        row = _plain(item)
+        return state_from_row(customer_key, row) if "customer" in row or "versions" in row else None
+
+
+def _number(value: float) -> dict[str, str]:
+    return {"N": repr(round(value, 6))}
+
+
+def _value(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, (int, float)):
+        return _number(value)
+    return {"S": str(value)}
+
+
+def _plain(item: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A DynamoDB item as plain values: S, N, BOOL, and the maps of strings older rows hold."""
+    plain: dict[str, Any] = {}
+    for name, typed in (item or {}).items():
+        ((kind, value),) = typed.items()
+        if kind == "N":
+            plain[name] = float(value)
+        elif kind == "M":
+            plain[name] = {k: next(iter(v.values())) for k, v in value.items()}
+        else:
+            plain[name] = value
+    return plain
 
 
 def _condition_failed(exc: ClientError) -> bool:
