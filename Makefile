@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: install demo test unit integration e2e lint typecheck validate build lock schema bench clean
+.PHONY: install demo chaos test unit integration e2e lint typecheck validate build lock schema bench clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ install: $(STAMP) ## create .venv and install everything pinned
 
 demo: build ## the whole flow on the local stack: moto, simulators, the Lambda emulator running the built artifact
 	$(BIN)/custsync demo
+
+chaos: build ## 2,000 changes over 200 customers while vendors, processes and DynamoDB fail; ends with one line of counts
+	$(BIN)/custsync chaos
 
 test: lint typecheck validate build ## every check CI runs, then the tests (e2e ones on the built artifact)
 	$(BIN)/python -m pytest

@@ -2,6 +2,7 @@
 
 custsync local invoke <LogicalId> --event PATH [--secrets PATH]
 custsync demo [--secrets PATH]
+custsync chaos [--changes N] [--customers N] [--outage-seconds S] [--kills N] [--seed N] [--secrets PATH]
 custsync dlq list <vendor> [--stage STAGE]
 custsync dlq redrive <vendor> [--stage STAGE]
 custsync batch send <vendor> FILE.jsonl [--stage STAGE]
@@ -18,9 +19,10 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from devkit import operator
+from devkit.chaos import ChaosConfig, run_chaos
 from devkit.demo import WEBHOOK_FUNCTION, WEBHOOK_SECRET, run_demo, signed_for
 from devkit.inputs import InputError, read_json_object
-from devkit.stack.local import LocalStack, load_secrets, load_seed
+from devkit.stack.local import LocalStack, load_secrets, load_seed, on_free_ports
 from devkit.stack.template import Template
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +47,15 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="the sample webhooks through the whole local stack")
     demo.add_argument("--secrets", type=Path, help="secret name -> value JSON (default: local/secrets.json)")
+
+    chaos = commands.add_parser("chaos", help="many changes through the local stack while everything goes wrong")
+    defaults = ChaosConfig()
+    chaos.add_argument("--changes", type=int, default=defaults.changes)
+    chaos.add_argument("--customers", type=int, default=defaults.customers)
+    chaos.add_argument("--outage-seconds", type=float, default=defaults.outage_seconds)
+    chaos.add_argument("--kills", type=int, default=defaults.kills)
+    chaos.add_argument("--seed", type=int, default=defaults.seed)
+    chaos.add_argument("--secrets", type=Path, help="secret name -> value JSON (default: local/secrets.json)")
 
     dlq = commands.add_parser("dlq", help="inspect or redrive a vendor's dead-letter queue").add_subparsers(
         dest="action", required=True
@@ -91,6 +102,17 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         run_demo(root, load_secrets(args.secrets or root / "local" / "secrets.json"), sys.stdout, load_seed(root))
         return 0
+    if args.command == "chaos":
+        config = ChaosConfig(
+            changes=args.changes,
+            customers=args.customers,
+            outage_seconds=args.outage_seconds,
+            kills=args.kills,
+            seed=args.seed,
+        )
+        secrets = on_free_ports(load_secrets(args.secrets or root / "local" / "secrets.json"))
+        report = run_chaos(root, secrets, config, sys.stdout)
+        return 0 if report.passed else 1
     if args.command == "dlq":
         if args.action == "list":
             for parked in operator.list_dlq(args.vendor, args.stage):

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities import parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,10 +80,11 @@ def vendor_secrets() -> dict[str, Any]:
 
 
 def forget_secrets() -> None:
-    """Drop Powertools' cached secrets and clients: every test has its own moto and ports."""
-    parameters.clear_caches()  # type: ignore[no-untyped-call]
-    providers: dict[str, Any] = getattr(parameters.base, "DEFAULT_PROVIDERS")  # noqa: B009 - not re-exported
-    providers.clear()
+    """Drop cached secrets and AWS clients: a test's stack may have moved AWS and the simulators' ports."""
+    from custsync import aws, secrets
+
+    secrets.forget()
+    aws.forget()
 
 
 @pytest.fixture

@@ -90,6 +90,10 @@ class FaultQueue:
         with self._lock:
             self._faults.clear()
 
+    def __len__(self) -> int:
+        with self._lock:
+            return sum(fault.count for fault in self._faults)
+
 
 Handler = Callable[..., Response]
 

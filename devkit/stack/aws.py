@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 
-from devkit.stack.template import REGION, Resolver, Template
+from devkit.stack.template import REGION, Template
 
 SECRET_TYPE = "AWS::SecretsManager::Secret"
 QUEUE_TYPE = "AWS::SQS::Queue"
@@ -17,7 +17,7 @@ TABLE_TYPE = "AWS::DynamoDB::Table"
 def create_resources(template: Template, stack_name: str, secrets: dict[str, Any]) -> dict[str, dict[str, str]]:
     """Create every queue, table and secret; return logical id -> {"Ref": ..., attribute: ...}."""
     physical: dict[str, dict[str, str]] = {}
-    resolver = Resolver(template.parameters, physical, stack_name)
+    resolver = template.resolver(physical, stack_name)
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     for logical, resource in template.of_type(TABLE_TYPE).items():
         props = resolver.resolve(resource["Properties"])

@@ -13,6 +13,7 @@ import importlib.util
 import os
 import platform
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -50,6 +51,17 @@ def rie_binary() -> Path:
     shutil.copy2(binary, copy)
     copy.chmod(copy.stat().st_mode | stat.S_IXUSR)
     return copy
+
+
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (Linux /proc)."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children.extend(int(child) for child in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return children
 
 
 def invocation_error(error_type: str, message: str) -> dict[str, str]:
@@ -124,6 +136,20 @@ class Emulator:
         except httpx.HTTPError as exc:
             return invocation_error("Emulator.Unreachable", f"the emulator did not answer: {type(exc).__name__}")
         return payload_of(response)
+
+    def kill_runtime(self) -> int:
+        """``kill -9`` the function's runtime process (the emulator's child), as a crash would; how many died.
+        The emulator answers the invocation in flight as failed and starts a new runtime for the next."""
+        if self._process is None:
+            return 0
+        killed = 0
+        for child in _children(self._process.pid):
+            try:
+                os.kill(child, signal.SIGKILL)
+                killed += 1
+            except ProcessLookupError:
+                continue
+        return killed
 
     def stop(self) -> None:
         if self._process is not None:

@@ -22,7 +22,7 @@ from devkit.stack.artifact import BuiltArtifact
 from devkit.stack.aws import create_resources
 from devkit.stack.emulator import Emulator, free_port
 from devkit.stack.pump import Delivery, deliver
-from devkit.stack.template import REGION, Resolver, Template
+from devkit.stack.template import REGION, Template
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -172,7 +172,7 @@ class LocalStack:
     # -- functions -------------------------------------------------------------------------------
     def function_environment(self, logical_id: str) -> dict[str, str]:
         spec = self.template.function(logical_id)
-        resolver = Resolver(self.template.parameters, self.physical, self.stack_name)
+        resolver = self.template.resolver(self.physical, self.stack_name)
         resolved = resolver.resolve(spec.environment)
         return {**{k: str(v) for k, v in resolved.items()}, **LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL": self.endpoint_url}
 

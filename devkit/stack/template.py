@@ -58,6 +58,9 @@ class Template:
         }
         self.parameters.update(parameters or {})
 
+    def resolver(self, physical: Mapping[str, Mapping[str, str]], stack_name: str) -> Resolver:
+        return Resolver(self.parameters, physical, stack_name, self.body.get("Conditions"))
+
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
         resources: dict[str, dict[str, Any]] = self.body["Resources"]
@@ -86,13 +89,19 @@ class Template:
 
 
 class Resolver:
-    """Resolves Ref, GetAtt, Sub and Join against parameters and the local physical resources."""
+    """Resolves Ref, GetAtt, Sub, Join and If (with the template's Conditions: Equals, Not, And, Or)
+    against parameters and the local physical resources."""
 
     def __init__(
-        self, parameters: Mapping[str, str], physical: Mapping[str, Mapping[str, str]], stack_name: str
+        self,
+        parameters: Mapping[str, str],
+        physical: Mapping[str, Mapping[str, str]],
+        stack_name: str,
+        conditions: Mapping[str, Any] | None = None,
     ) -> None:
         self.parameters = parameters
         self.physical = physical
+        self.conditions = conditions or {}
         self.pseudo = {
             "AWS::Region": REGION,
             "AWS::AccountId": ACCOUNT_ID,
@@ -120,7 +129,28 @@ class Resolver:
                 return str(separator).join(str(item) for item in self.resolve(items))
             if name == "Fn::ToJsonString":
                 return json.dumps(self.resolve(argument))
+            if name == "Fn::If":
+                condition, when_true, when_false = argument
+                return self.resolve(when_true if self.condition(str(condition)) else when_false)
         return {key: self.resolve(item) for key, item in value.items()}
+
+    def condition(self, name: str) -> bool:
+        return self._truth(self.conditions[name])
+
+    def _truth(self, expression: Any) -> bool:
+        ((name, argument),) = expression.items()
+        if name == "Condition":
+            return self.condition(str(argument))
+        if name == "Fn::Equals":
+            left, right = (self.resolve(item) for item in argument)
+            return bool(str(left) == str(right))
+        if name == "Fn::Not":
+            return not self._truth(argument[0])
+        if name == "Fn::And":
+            return all(self._truth(item) for item in argument)
+        if name == "Fn::Or":
+            return any(self._truth(item) for item in argument)
+        raise ValueError(f"unsupported condition function {name}")
 
     def _ref(self, name: str) -> str:
         if name in self.parameters:

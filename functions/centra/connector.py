@@ -8,7 +8,10 @@ one call; when the fault names none, or several, the batch falls back to one
 call a customer. Either way only the bad customers fail.
 
 The caller's own id is Centra's ``id`` (Centra maps it through its ID conversion
-table), so the canonical key is used directly.
+table), so the canonical key is used directly. Centra publishes no field limits;
+the ones its SOAP module enforces in practice are checked before any call
+(``MAX_LENGTHS``), so one customer's too-long name is refused on its own instead
+of failing a whole batch call.
 """
 
 from __future__ import annotations
@@ -18,7 +21,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from custsync.connector import Connector, SendResult, SyncContext, VendorCall, VendorRequest, require
+from custsync.config import VendorSettings
+from custsync.connector import (
+    Connector,
+    SendResult,
+    SyncContext,
+    VendorCall,
+    VendorRequest,
+    call_limits,
+    check_lengths,
+    require,
+)
 from custsync.errors import AuthError, PermanentError, SyncError
 from custsync.model import Customer, known_value
 from custsync.transport.soap import SoapClient
@@ -40,11 +53,21 @@ FIELDS = {
     "telephone": "phones.main",
 }
 DEFAULT_STATUS = {"active": "active", "inactive": "inactive", "suspended": "inactive", "deleted": "inactive"}
+MAX_LENGTHS = {
+    "id": 64, "type": 64, "status": 64, "firstname": 64, "lastname": 64, "address1": 255, "address2": 255,
+    "city": 64, "state": 64, "zipcode": 16, "email": 255, "telephone": 32,
+}  # fmt: skip
 
 
 class CentraConnector(Connector):
     name = "centra"
     batches = True
+
+    @classmethod
+    def before_snapshot(cls, settings: VendorSettings) -> None:
+        from custsync.transport.soap import load_wsdl
+
+        load_wsdl(WSDL, cls.name, call_limits(settings))
 
     def configure(self, secret: dict[str, Any]) -> None:
         options = self.settings.vendor_options
@@ -65,6 +88,7 @@ class CentraConnector(Connector):
             known, value = known_value(customer, path)
             if known:
                 record[field] = value or ""
+        check_lengths(record, MAX_LENGTHS, self.name)
         return VendorRequest((VendorCall(OPERATION, record),))
 
     def send(self, request: VendorRequest, context: SyncContext) -> SendResult:

@@ -18,6 +18,7 @@ from custsync.connector import (
     VendorCall,
     VendorRequest,
     checked_field_map,
+    needed,
     require,
     secret_choice,
 )
@@ -123,7 +124,7 @@ class EverlyticConnector(Connector):
         props = self.properties(customer)
         previous = self.properties(context.previous) if context.previous is not None else {}
         changed = {key: value for key, value in props.items() if previous.get(key) != value}
-        changed["name"] = require(props.get("name"), "name", self.name)
+        changed["name"] = needed(props.get("name"), "name", self.name)
         return VendorRequest((VendorCall(OPERATION, {"id": int(customer_id), "properties": changed}),))
 
     def send(self, request: VendorRequest, context: SyncContext) -> SendResult:

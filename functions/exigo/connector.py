@@ -15,21 +15,25 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from custsync.config import VendorSettings
 from custsync.connector import (
     Connector,
     SendResult,
     SyncContext,
     VendorCall,
     VendorRequest,
+    call_limits,
     checked_field_map,
     secret_choice,
 )
 from custsync.errors import PermanentError, ValidationFailed
 from custsync.model import Customer, known_value
 from custsync.transport.rest import RestClient
-from custsync.transport.soap import SoapClient
+
+if TYPE_CHECKING:
+    from custsync.transport.soap import SoapClient
 
 WSDL = Path(__file__).with_name("exigo.wsdl")
 NAMESPACE = "http://api.exigo.com/"
@@ -67,6 +71,12 @@ def camel(name: str) -> str:
 class ExigoConnector(Connector):
     name = "exigo"
 
+    @classmethod
+    def before_snapshot(cls, settings: VendorSettings) -> None:
+        from custsync.transport.soap import load_wsdl
+
+        load_wsdl(WSDL, cls.name, call_limits(settings))
+
     def configure(self, secret: dict[str, Any]) -> None:
         self.api = secret_choice(secret, "api", APIS)
         self.field_map = checked_field_map(self.settings.field_map, EXTENDED_FIELDS, "Exigo's extended record")
@@ -79,11 +89,13 @@ class ExigoConnector(Connector):
         login, password, company = (str(secret.get(k, "")) for k in ("login_name", "password", "company"))
         base_url = str(secret["base_url"]).rstrip("/")
         self.rest = RestClient(self.name, base_url, auth=(f"{login}@{company}", password), limits=self.limits)
-        self.soap = (
-            SoapClient(self.name, WSDL, f"{base_url}/3.0/ExigoApi.asmx", limits=self.limits, auth_fault=LOGIN_REFUSED)
-            if self.api == "soap"
-            else None
-        )
+        self.soap: SoapClient | None = None
+        if self.api == "soap":
+            from custsync.transport.soap import SoapClient  # zeep only when SOAP is configured: a cold-start cost
+
+            self.soap = SoapClient(
+                self.name, WSDL, f"{base_url}/3.0/ExigoApi.asmx", limits=self.limits, auth_fault=LOGIN_REFUSED
+            )
         self.auth_header = {"LoginName": login, "Password": password, "Company": company}
 
     def to_request(self, customer: Customer, context: SyncContext) -> VendorRequest:

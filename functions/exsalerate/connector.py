@@ -28,6 +28,7 @@ from custsync.connector import (
     VendorRequest,
     check_lengths,
     checked_field_map,
+    needed,
     require,
     secret_choice,
     utf16_length,
@@ -163,7 +164,7 @@ class ExsalerateConnector(Connector):
     def _customer_name(self, customer: Customer, current: Mapping[str, Any]) -> str:
         name_known = any(known_value(customer, f)[0] for f in ("company", "first_name", "last_name"))
         name = customer.display_name() if name_known else current.get("CustomerName")
-        return require(name, "CustomerName", self.name)
+        return needed(name, "CustomerName", self.name)
 
     def _encode(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         encoders: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from devkit.stack.artifact import BuiltArtifact, runtime_provided
-from devkit.stack.template import Resolver, Template
+from devkit.stack.template import Template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = Template(ROOT / "template.yaml", {"Stage": "local"})
@@ -33,7 +33,7 @@ class Placeholders(Mapping[str, Mapping[str, str]]):
 
 
 def function_environment(logical_id: str) -> dict[str, str]:
-    resolved = Resolver(TEMPLATE.parameters, Placeholders(), "customer-sync-local").resolve(
+    resolved = TEMPLATE.resolver(Placeholders(), "customer-sync-local").resolve(
         TEMPLATE.function(logical_id).environment
     )
     return {name: str(value) for name, value in resolved.items()}

@@ -151,8 +151,9 @@ def test_a_first_partial_change_keeps_what_exsalerate_already_holds(
 
 
 def test_a_503_leaves_the_record_for_retry_while_its_batch_mates_succeed(
-    stack: Any, exsalerate: Any, lambda_context: Any
+    stack: Any, vendor_handler: Any, lambda_context: Any
 ) -> None:
+    exsalerate = vendor_handler("exsalerate", GROUP_CONCURRENCY="1")  # the fault meets the first customer's PUT
     simulator = stack.simulators["exsalerate"]
     simulator.faults.add("status", status=503, message="Service Unavailable", method="PUT", count=1)
     queue(
@@ -180,8 +181,9 @@ def test_a_503_leaves_the_record_for_retry_while_its_batch_mates_succeed(
 
 
 def test_a_400_is_a_permanent_failure_parked_with_the_vendors_message(
-    stack: Any, exsalerate: Any, lambda_context: Any
+    stack: Any, vendor_handler: Any, lambda_context: Any
 ) -> None:
+    exsalerate = vendor_handler("exsalerate", GROUP_CONCURRENCY="1")  # the fault meets the first customer's PUT
     simulator = stack.simulators["exsalerate"]
     simulator.faults.add("status", status=400, message="LeadStatus 'Active' is not a configured status.", method="PUT")
     queue(

@@ -76,7 +76,7 @@ def test_an_invalid_body_is_400_naming_the_field(exsalerate: Any, lambda_context
 
 def test_a_mapping_failure_is_400_naming_the_vendor_field(exsalerate: Any, lambda_context: Any) -> None:
     status, body = put(exsalerate, lambda_context, "K-5", {"email": "only@example.com"})
-    assert (status, body["error"]) == (400, "CustomerName: is required")
+    assert (status, body["error"]) == (400, "CustomerName: is required and no change has carried it yet")
 
 
 def test_a_key_mismatch_and_a_wrong_vendor_are_refused(exsalerate: Any, lambda_context: Any) -> None:

@@ -39,6 +39,7 @@ class FakeVendor(Connector):
         self.failures: list[SyncError] = getattr(self, "failures", [])
         self.refreshed = getattr(self, "refreshed", -1) + 1
         self.assigned_id = secret.get("assign_id")
+        self.batch_failure: SyncError | None = getattr(self, "batch_failure", None)
 
     def to_request(self, customer: Customer, context: SyncContext) -> VendorRequest:
         now = leaves(customer)
@@ -57,6 +58,8 @@ class FakeVendor(Connector):
 
     def send_many(self, batch: Sequence[tuple[VendorRequest, SyncContext]]) -> list[SendResult | SyncError]:
         self.batch_calls = getattr(self, "batch_calls", 0) + 1
+        if self.batch_failure is not None:
+            raise self.batch_failure
         return super().send_many(batch)
 
 
@@ -309,3 +312,15 @@ def test_the_dry_run_plan_writes_nothing(engine: SyncEngine, store: InMemoryStat
         "calls": [{"operation": "update", "payload": {"key": "K1", "id": None, "company": "A"}}]
     }
     assert store.rows == {}
+
+
+def test_a_failed_batch_call_counts_once_toward_the_circuit_however_many_customers_it_carried(
+    vendor: FakeVendor, store: InMemoryStateStore, clock: Clock
+) -> None:
+    breaker = CircuitBreaker(threshold=2, cooldown_seconds=30, clock=clock)
+    engine = SyncEngine(vendor, store, EngineSettings(), breaker, clock)
+    vendor.batch_failure = RetryableError("SOAP fault Server", vendor="fake")
+    engine.apply_batch([change(f"c-{n}", 1, key=f"K{n}", company="A") for n in range(5)])
+    assert breaker.open_for() == 0, "one call failed, not five"
+    engine.apply_batch([change(f"d-{n}", 2, key=f"K{n}", company="B") for n in range(5)])
+    assert breaker.open_for() == 30

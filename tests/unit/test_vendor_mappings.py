@@ -118,6 +118,17 @@ def test_centra_record_uses_the_key_as_id_and_the_secrets_store() -> None:
     }  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "named"),
+    [("first_name", "F" * 65, "firstname"), ("address", {"postal_code": "1" * 17}, "zipcode")],
+)
+def test_centra_refuses_a_field_longer_than_its_soap_module_takes_before_any_call(
+    field: str, value: Any, named: str
+) -> None:
+    with pytest.raises(ValidationFailed, match=f"^{named}: is .* characters; centra allows at most"):
+        payloads(connector(CentraConnector), {**ADA, field: value})
+
+
 # -- Expandable --------------------------------------------------------------------------------
 
 

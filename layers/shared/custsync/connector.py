@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from custsync.config import VendorSettings
-from custsync.errors import ConfigurationError, SyncError, ValidationFailed
+from custsync.errors import ConfigurationError, Incomplete, SyncError, ValidationFailed
 from custsync.model import Customer
 from custsync.transport.http import CallLimits
 
@@ -80,13 +80,18 @@ class Connector(ABC):
     def __init__(self, settings: VendorSettings, load_secret: SecretLoader) -> None:
         self.settings = settings
         #: What every call of this vendor's clients is bounded by.
-        self.limits = CallLimits(settings.call_timeout_seconds, settings.max_response_bytes)
+        self.limits = call_limits(settings)
         #: Customers are applied concurrently: guard what the connector builds lazily (a token, say) with it.
         self.lock = threading.RLock()
         #: How many times the credentials were re-read: a refusal seen under an older generation is already handled.
         self.generation = 0
         self._load_secret = load_secret
         self.configure(load_secret(False))
+
+    @classmethod
+    def before_snapshot(cls, settings: VendorSettings) -> None:
+        """Work to do once before a SnapStart snapshot that needs no secret (a WSDL parse). Default: none."""
+        return
 
     @abstractmethod
     def configure(self, secret: dict[str, Any]) -> None:
@@ -124,10 +129,23 @@ class Connector(ABC):
         return results
 
 
+def call_limits(settings: VendorSettings) -> CallLimits:
+    """A vendor's call bounds, from its settings."""
+    return CallLimits(settings.call_timeout_seconds, settings.max_response_bytes)
+
+
 def require(value: str | None, field_name: str, vendor: str) -> str:
     """``value``, or a ``ValidationFailed`` naming the vendor field when it is empty."""
     if value is None or value == "":
         raise ValidationFailed(field_name, "is required", vendor=vendor)
+    return value
+
+
+def needed(value: str | None, field_name: str, vendor: str) -> str:
+    """``value``, or an ``Incomplete`` naming the vendor field: a field some change must carry first
+    (a customer's name, say), unlike ``require``'s, which no later change can supply."""
+    if value is None or value == "":
+        raise Incomplete(field_name, vendor=vendor)
     return value
 
 

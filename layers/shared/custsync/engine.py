@@ -11,6 +11,8 @@ are not attempts. The SQS path, the sync API and batch vendors (one ``send_many`
 
 from __future__ import annotations
 
+import copy
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -147,7 +149,7 @@ class SyncEngine:
         """Claim the customer and plan its send; None when every change already has its result."""
         cooling = self.breaker.open_for() if self.breaker else 0.0
         if cooling:
-            reason = f"{self.vendor} failed repeatedly; not called for {cooling:.0f} s (circuit open)"
+            reason = f"{self.vendor} failed repeatedly; not called for {math.ceil(cooling)} s (circuit open)"
             results.update({c.change_id: self._wait(reason, cooling) for c in group})
             return None
         key = group[0].customer.key
@@ -257,6 +259,11 @@ class SyncEngine:
             self._refresh(generation)
             for index, result in zip(refused, self._send_once([ready[i] for i in refused]), strict=True):
                 results[index] = result
+        if self.breaker:  # one call, one verdict: a batch call counts once, however many customers it carried
+            if any(isinstance(result, SendResult) for result in results):
+                self.breaker.record(succeeded=True)
+            elif all(isinstance(result, RetryableError) for result in results):
+                self.breaker.record(succeeded=False)
         return results
 
     def _send_once(self, ready: list[_Ready]) -> list[SendResult | SyncError]:
@@ -276,12 +283,8 @@ class SyncEngine:
         claim, plan = ready.claim, ready.plan
         results: dict[str, Outcome | SyncError] = {}
         if isinstance(sent, SyncError):
-            if self.breaker and isinstance(sent, RetryableError):
-                self.breaker.record(succeeded=False)
             self._release_failed(claim, replace(plan.state, ids=dict(plan.context.ids)), plan.changes, sent, results)
             return results
-        if self.breaker:
-            self.breaker.record(succeeded=True)
         ids = {**plan.context.ids, **sent.ids}
         # Fingerprint the request as it maps now that the vendor's ids are known, so the same change
         # next time (which will carry those ids) is recognised as a no-op.
@@ -345,14 +348,9 @@ class SyncEngine:
             retry_after = max(retry_after or 0.0, self.settings.settle_seconds)
         self.store.release(claim, state)
         for change_id in change_ids:
-            results[change_id] = RetryableError(
-                error.reason,
-                vendor=self.vendor,
-                status=error.status,
-                retry_after=retry_after,
-                outcome_unknown=error.outcome_unknown,
-                attempts=state.attempts.get(change_id),
-            )
+            each = copy.copy(error)  # the same kind of failure, with this change's own count
+            each.retry_after, each.attempts = retry_after, state.attempts.get(change_id)
+            results[change_id] = each
 
     def _remap(self, plan: Plan, ids: dict[str, str]) -> VendorRequest:
         context = SyncContext(ids=ids, previous=plan.context.previous, vendor_record=plan.context.vendor_record)

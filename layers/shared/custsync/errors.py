@@ -47,6 +47,15 @@ class RetryableError(SyncError):
         self.attempts = attempts
 
 
+class Incomplete(RetryableError):
+    """The merged customer lacks a field the vendor requires: a change carrying it may still come (changes
+    arrive in any order), so this is retried like any failure, and parked with this reason when given up."""
+
+    def __init__(self, field: str, *, vendor: str | None = None) -> None:
+        super().__init__(f"{field}: is required and no change has carried it yet", vendor=vendor)
+        self.field = field
+
+
 class PermanentError(SyncError):
     """A failure that will fail again the same way: validation, 4xx, SOAP client faults."""
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import boto3
-
+from custsync import aws
 from custsync.model import CustomerChange
 
 if TYPE_CHECKING:
@@ -20,7 +19,7 @@ class FanOut:
     @property
     def sqs(self) -> SQSClient:
         if self._sqs is None:
-            self._sqs = boto3.client("sqs")
+            self._sqs = aws.sqs()
         return self._sqs
 
     def send(self, change: CustomerChange) -> list[str]:

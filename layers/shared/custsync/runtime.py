@@ -9,42 +9,38 @@
   (counted per change in the state table), or after ``MAX_RECEIVES`` deliveries without one
   that passed; a busy lease, a wait for an uncertain call to settle or an open circuit is no
   attempt. The queue's ``maxReceiveCount`` stays above both, a backstop never reached first.
-- API Gateway: ``PUT /vendors/{vendor}/customers/{key}`` with a canonical
-  ``Customer`` body applies it synchronously; ``?dryRun=true`` returns the exact
-  vendor request without sending it; ``?vendorId=`` names the customer's id at the
-  vendor when the state table does not know it yet.
+- API Gateway: the sync API (``custsync/sync_api.py``), loaded on the first API event.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from custsync import aws, snapstart
 from custsync.batch import CustomerBatchProcessor, RetryLater
 from custsync.breaker import CircuitBreaker
 from custsync.config import VendorSettings
 from custsync.connector import Connector
 from custsync.deadline import invocation
 from custsync.engine import EngineSettings, Outcome, SyncEngine
-from custsync.errors import AuthError, PermanentError, RetryableError, SyncError
+from custsync.errors import PermanentError, RetryableError, SyncError
 from custsync.failures import classify
-from custsync.model import Customer, CustomerChange, utc_now
-from custsync.observability import logger, metrics, tracer
+from custsync.model import CustomerChange
+from custsync.observability import logger, metrics, traced
 from custsync.queues import Queues
 from custsync.secrets import get_vendor_secret
 from custsync.state import DynamoStateStore
 from custsync.validation import describe_validation_error
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
     from mypy_boto3_sqs import SQSClient
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -61,6 +57,12 @@ class VendorRuntime:
         self.queues = Queues(settings.vendor, settings.dlq_url, lambda: self.sqs)
 
     @functools.cached_property
+    def api(self) -> APIGatewayRestResolver:
+        from custsync.sync_api import build_api
+
+        return build_api(self)
+
+    @functools.cached_property
     def engine(self) -> SyncEngine:
         settings = self.settings
         connector = self.connector_class(
@@ -70,9 +72,20 @@ class VendorRuntime:
         engine_settings = EngineSettings(settings.lease_seconds, settings.settle_seconds, settings.busy_retry_seconds)
         return SyncEngine(connector, store, engine_settings, self.breaker)
 
-    @functools.cached_property
+    @property
     def sqs(self) -> SQSClient:
-        return boto3.client("sqs")
+        return aws.sqs()
+
+    # -- SnapStart -----------------------------------------------------------------------------
+    def before_snapshot(self) -> None:
+        """Load what every container needs and no secret is part of: the API's code, the WSDL."""
+        from custsync import sync_api  # noqa: F401 - imported for the snapshot
+
+        self.connector_class.before_snapshot(self.settings)
+
+    def after_restore(self) -> None:
+        """Drop the connector (its clients, token and credentials): the next record makes it again."""
+        self.__dict__.pop("engine", None)
 
     # -- SQS ---------------------------------------------------------------------------------
     def handle_sqs(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -140,7 +153,10 @@ class VendorRuntime:
             reason = f"gave up after {deliveries} deliveries without an attempt that passed: {exc.reason}"
             self.queues.park(record, reason, "RetryableError", exc.attempts)
             return {"outcome": "parked"}
-        delay = exc.retry_after if exc.retry_after is not None else self._backoff(exc.attempts or deliveries)
+        if exc.attempts is not None:
+            delay = exc.retry_after if exc.retry_after is not None else self._backoff(exc.attempts)
+        else:  # a wait (busy, settling, circuit open, AWS down): longer each delivery, so waiting never dead-letters
+            delay = max(exc.retry_after or 0.0, self._backoff(deliveries))
         self.queues.delay([record], delay)
         metrics.add_metric(name="ChangesRetried", unit="Count", value=1)
         logger.warning(
@@ -152,95 +168,14 @@ class VendorRuntime:
     def _backoff(self, tries: int) -> float:
         return float(min(self.settings.backoff_base_seconds * 2 ** (tries - 1), self.settings.max_backoff_seconds))
 
-    # -- API ---------------------------------------------------------------------------------
-    def api(self) -> APIGatewayRestResolver:
-        app = APIGatewayRestResolver()
-        vendor = self.settings.vendor
-
-        @app.put("/vendors/<vendor_name>/customers/<key>")
-        def put_customer(vendor_name: str, key: str) -> Response[Any]:
-            if vendor_name != vendor:
-                return _rejected(404, f"vendor: this function serves '{vendor}', not '{vendor_name}'")
-            change = self._api_change(app, key)
-            if isinstance(change, Response):
-                return change
-            logger.set_correlation_id(change.change_id)
-            logger.append_keys(change_id=change.change_id, customer_key=key, vendor=vendor)
-            if app.current_event.get_query_string_value("dryRun", "false").lower() == "true":
-                metrics.add_metric(name="DryRuns", unit="Count", value=1)
-                plan = self.engine.plan(change)
-                if isinstance(plan, Outcome):
-                    return _json(200, {"dryRun": True, **plan.as_dict()})
-                return _json(
-                    200, {"dryRun": True, "request": plan.request.as_dict(), "wouldSend": plan.pending.as_dict()}
-                )
-            return _json(200, self.engine.apply(change).as_dict())
-
-        @app.exception_handler(Exception)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
-        def sync_error(exc: Exception) -> Response[Any]:
-            exc = classify(exc, vendor)
-            metrics.add_metric(name="ChangesFailed", unit="Count", value=1)
-            logger.warning("change failed", extra={"reason": exc.reason, "error_type": type(exc).__name__})
-            return _json(*_api_status(exc))
-
-        return app
-
-    def _api_change(self, app: APIGatewayRestResolver, key: str) -> CustomerChange | Response[Any]:
-        event = app.current_event
-        try:
-            body = event.json_body
-        except ValueError:
-            return _rejected(400, "body: is not valid JSON")
-        if not isinstance(body, dict):
-            return _rejected(400, "body: must be a JSON object (a canonical Customer)")
-        if body.setdefault("key", key) != key:
-            return _rejected(400, "key: the body's key does not match the path's")
-        occurred_header = event.headers.get("X-Occurred-At")
-        try:
-            vendor_id = event.get_query_string_value("vendorId")
-            return CustomerChange(
-                change_id=event.headers.get("Idempotency-Key") or event.request_context.request_id,
-                source="api",
-                occurred_at=datetime.fromisoformat(occurred_header) if occurred_header else utc_now(),
-                customer=Customer.model_validate(body),
-                vendor_ids={self.settings.vendor: vendor_id} if vendor_id else {},
-            )
-        except ValidationError as exc:
-            return _rejected(400, describe_validation_error(exc))
-        except ValueError:
-            return _rejected(400, "X-Occurred-At: must be an ISO-8601 timestamp with a zone")
-
-
-def _api_status(exc: SyncError) -> tuple[int, dict[str, Any]]:
-    body: dict[str, Any] = {"error": exc.reason}
-    if exc.status is not None:
-        body["vendorStatus"] = exc.status
-    if isinstance(exc, RetryableError):
-        return 503, body
-    if isinstance(exc, AuthError):
-        return 502, body
-    if exc.status is None:
-        return 400, body  # our own validation of the mapped request
-    return 422, body
-
-
-def _rejected(status: int, error: str) -> Response[Any]:
-    """A request refused before any vendor work: counted, and answered naming what was wrong."""
-    metrics.add_metric(name="RequestsRejected", unit="Count", value=1)
-    return _json(status, {"error": error})
-
-
-def _json(status: int, body: dict[str, Any]) -> Response[Any]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
-
 
 def build_handler(connector_class: type[Connector]) -> Handler:
     """The Lambda handler for one vendor: settings parsed now (cold start), clients on first use."""
     runtime = VendorRuntime(connector_class, VendorSettings.from_env())
-    app = runtime.api()
+    snapstart.register(runtime)
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-    @tracer.capture_lambda_handler(capture_response=False)  # the API's response is the vendor's customer record
+    @traced(capture_response=False)  # the API's response is the vendor's customer record
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_dimension(name="vendor", value=runtime.settings.vendor)
@@ -248,7 +183,7 @@ def build_handler(connector_class: type[Connector]) -> Handler:
         with invocation(remaining, runtime.settings.deadline_margin_seconds):
             if "Records" in event:
                 return runtime.handle_sqs(event)
-            return app.resolve(event, context)
+            return runtime.api.resolve(event, context)
 
-    handler.runtime = runtime
-    return cast(Handler, handler)  # Powertools types the configured tracer decorator loosely
+    handler.runtime = runtime  # type: ignore[attr-defined]  # for tests and SnapStart's hooks
+    return handler

@@ -1,19 +1,34 @@
-"""Vendor and webhook credentials from Secrets Manager, through Powertools Parameters."""
+"""Vendor and webhook credentials from Secrets Manager, through Powertools Parameters, cached.
+
+The provider uses the container's one boto3 client (``custsync.aws``), not a session of its own.
+"""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
+from custsync import aws
 from custsync.errors import ConfigurationError
 
 CACHE_SECONDS = 300
 
 
+@functools.cache
+def provider() -> SecretsProvider:
+    return SecretsProvider(boto3_client=aws.secretsmanager())
+
+
+def forget() -> None:
+    """Drop cached secrets (and the provider): after a SnapStart restore, and between tests."""
+    provider.cache_clear()
+
+
 def get_secret_json(name: str, *, force_fetch: bool = False) -> dict[str, Any]:
     """The secret ``name`` parsed as a JSON object, cached for ``CACHE_SECONDS``."""
-    value = parameters.get_secret(name, transform="json", max_age=CACHE_SECONDS, force_fetch=force_fetch)
+    value = provider().get(name, transform="json", max_age=CACHE_SECONDS, force_fetch=force_fetch)
     if not isinstance(value, dict):
         raise ConfigurationError(f"secret {name!r} must hold a JSON object")
     return value

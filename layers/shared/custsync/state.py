@@ -21,9 +21,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-import boto3
 from botocore.exceptions import ClientError
 
+from custsync import aws
 from custsync.fields import Fields, Version
 from custsync.model import Customer
 
@@ -158,7 +158,7 @@ class DynamoStateStore:
     ) -> None:
         self.table_name = table_name
         self.vendor = vendor
-        self.client: DynamoDBClient = client or boto3.client("dynamodb")
+        self.client: DynamoDBClient = client or aws.dynamodb()
         self.clock = clock
 
     def load(self, customer_key: str) -> SyncState | None:
