@@ -137,6 +137,16 @@ class Emulator:
             return invocation_error("Emulator.Unreachable", f"the emulator did not answer: {type(exc).__name__}")
         return payload_of(response)
 
+    def runtime_peak_rss_mib(self) -> float | None:
+        """The runtime process's peak resident memory (Linux ``VmHWM``): what Lambda reports as Max Memory Used."""
+        if self._process is None:
+            return None
+        for child in _children(self._process.pid):
+            for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return None
+
     def kill_runtime(self) -> int:
         """``kill -9`` the function's runtime process (the emulator's child), as a crash would; how many died.
         The emulator answers the invocation in flight as failed and starts a new runtime for the next."""
@@ -153,6 +163,7 @@ class Emulator:
 
     def stop(self) -> None:
         if self._process is not None:
+            self.kill_runtime()  # never left running on its own, whatever becomes of the emulator
             self._process.terminate()
             try:
                 self._process.wait(timeout=5)

@@ -244,8 +244,9 @@ def test_refused_credentials_are_refreshed_once_then_parked(stack: Any, exsalera
 
 
 def test_logs_carry_the_change_id_and_no_personal_data(
-    stack: Any, webhook: Any, exsalerate: Any, lambda_context: Any, captured_logs: io.StringIO
+    stack: Any, webhook: Any, vendor_handler: Any, lambda_context: Any, captured_logs: io.StringIO
 ) -> None:
+    exsalerate = vendor_handler("exsalerate", GROUP_CONCURRENCY="1")  # the fault meets the first customer's PUT
     stack.simulators["exsalerate"].faults.add("status", status=400, message="ada@example.com is taken", method="PUT")
     webhook(shopify_event(shopify_customer(), "wh-log", SECRET))
     webhook(shopify_event(shopify_customer(7002, email="grace@example.com"), "wh-log-2", SECRET))

@@ -73,7 +73,7 @@ class VendorSettings(EnvSettings):
     breaker_threshold: int = Field(default=5, ge=1, le=1000)
     breaker_cooldown_seconds: float = Field(default=30, ge=0, le=3600)
     # Customers (FIFO message groups) of one batch applied at once.
-    group_concurrency: int = Field(default=4, ge=1, le=10)
+    group_concurrency: int = Field(default=10, ge=1, le=10)
     # A vendor call's whole budget (connect, send, the whole reply), never past the invocation's end
     # minus DEADLINE_MARGIN_SECONDS; and the biggest reply it reads.
     call_timeout_seconds: float = Field(default=10.0, gt=0, le=120)

@@ -14,6 +14,13 @@
 
 from __future__ import annotations
 
+# isort: off
+# First, before anything loads pydantic: Powertools' batch module builds pydantic models of every event
+# source it supports when pydantic is already loaded, a tenth of a second of cold start this never uses.
+# tests/unit/test_cold_start.py keeps it so.
+import aws_lambda_powertools.utilities.batch  # noqa: F401
+
+# isort: on
 import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any

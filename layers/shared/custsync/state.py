@@ -30,7 +30,8 @@ from custsync.model import Customer
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-APPLIED_KEPT = 64
+# Enough to tell a redelivery from a stale change; an older redelivery is still skipped, as stale.
+APPLIED_KEPT = 20
 ATTEMPTS_KEPT = 32
 Clock = Callable[[], float]
 

@@ -1,0 +1,29 @@
+"""The benchmark report's arithmetic: ratios of medians, goals met or not, the cost model."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.cost import per_million, state_row_kib
+from benchmarks.micro import CUSTOMER
+from benchmarks.stats import Samples, ratio_row, table
+
+
+def test_a_row_compares_medians_and_says_whether_the_goal_is_met() -> None:
+    row = ratio_row("m", Samples.of([10, 30, 20]), Samples.of([10, 9, 11]), 2.5)
+    assert row.ratio == pytest.approx(2.0)
+    assert row.met is True
+    assert ratio_row("m", Samples.of([30]), Samples.of([10]), 2.5).met is False
+    assert "| m | 20.0 ms (10.0-30.0, n=3) | 10.0 ms (9.0-11.0, n=3) | 2.00x | ≤ 2.5x | yes |" in table([row])
+
+
+def test_the_cost_of_a_million_updates_adds_up_from_its_parts() -> None:
+    kib = state_row_kib(CUSTOMER)
+    assert 1 < kib < 10, "a state row of a few KiB: a few write units a write"
+    cost = per_million(batch_ms=250, row_kib=kib)
+    assert cost.lambda_requests == pytest.approx(0.02)
+    assert cost.lambda_duration == pytest.approx(100_000 * 0.25 * 0.25 * 0.0000133334)
+    assert cost.sqs == pytest.approx(0.60)
+    assert cost.total == pytest.approx(
+        cost.lambda_requests + cost.lambda_duration + cost.sqs + cost.dynamodb + cost.logs
+    )
