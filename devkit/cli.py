@@ -2,6 +2,7 @@
 
 custsync local invoke <LogicalId> --event PATH [--secrets PATH]
 custsync demo [--secrets PATH]
+custsync routes check [--routing PATH] [--event PATH]
 custsync chaos [--changes N] [--customers N] [--outage-seconds S] [--kills N] [--seed N] [--secrets PATH]
 custsync dlq list <vendor> [--stage STAGE]
 custsync dlq redrive <vendor> [--stage STAGE]
@@ -18,10 +19,13 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from custsync.errors import ConfigurationError
+from custsync.sources import BadPayload
 from devkit import operator
 from devkit.chaos import ChaosConfig, run_chaos
 from devkit.demo import WEBHOOK_FUNCTION, WEBHOOK_SECRET, run_demo, signed_for
 from devkit.inputs import InputError, read_json_object
+from devkit.routes import check as routes_check
 from devkit.stack.local import LocalStack, load_secrets, load_seed, on_free_ports
 from devkit.stack.template import Template
 
@@ -47,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="the sample webhooks through the whole local stack")
     demo.add_argument("--secrets", type=Path, help="secret name -> value JSON (default: local/secrets.json)")
+
+    routes = commands.add_parser("routes", help="the routing file").add_subparsers(dest="action", required=True)
+    routes_check = routes.add_parser("check", help="validate the routing; show which vendors get which fields")
+    routes_check.add_argument("--routing", type=Path, help="a routing file (default: the one the layer ships)")
+    routes_check.add_argument("--event", type=Path, help="an API Gateway webhook event, e.g. events/webhook/01-*.json")
 
     chaos = commands.add_parser("chaos", help="many changes through the local stack while everything goes wrong")
     defaults = ChaosConfig()
@@ -80,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _run(args)
-    except InputError as exc:
+    except (InputError, ConfigurationError, BadPayload) as exc:
         parser.exit(2, f"custsync: error: {exc}\n")
     except (BotoCoreError, ClientError) as exc:
         parser.exit(2, f"custsync: error: AWS: {exc}\n")
@@ -102,6 +111,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         run_demo(root, load_secrets(args.secrets or root / "local" / "secrets.json"), sys.stdout, load_seed(root))
         return 0
+    if args.command == "routes":
+        return routes_check(root, args.routing, args.event, sys.stdout)
     if args.command == "chaos":
         config = ChaosConfig(
             changes=args.changes,

@@ -81,9 +81,10 @@ def vendor_secrets() -> dict[str, Any]:
 
 def forget_secrets() -> None:
     """Drop cached secrets and AWS clients: a test's stack may have moved AWS and the simulators' ports."""
-    from custsync import aws, secrets
+    from custsync import aws, routing, secrets
 
     secrets.forget()
+    routing.forget()
     aws.forget()
 
 

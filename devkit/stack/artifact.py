@@ -86,7 +86,8 @@ class BuiltArtifact:
 
     def _sources(self) -> list[Path]:
         shared = self.root / "layers" / "shared"
-        sources = [self.root / "template.yaml", shared / "requirements.txt", *shared.joinpath("custsync").rglob("*.py")]
+        layer = (p for p in shared.joinpath("custsync").rglob("*") if "__pycache__" not in p.parts)
+        sources = [self.root / "template.yaml", shared / "requirements.txt", *layer]
         functions = (p for p in (self.root / "functions").rglob("*") if "__pycache__" not in p.parts)
         return [path for path in (*sources, *functions) if path.is_file()]
 

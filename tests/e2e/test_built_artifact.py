@@ -81,7 +81,7 @@ def test_each_functions_handler_imports_from_its_built_folder_and_the_layer(logi
     assert failures == [], "\n".join(f"{f['module']}: {f['error']}" for f in failures)
 
 
-@pytest.mark.parametrize("module", ["moto", "pytest", "yaml", "devkit", "exigo.connector"])
+@pytest.mark.parametrize("module", ["moto", "pytest", "hypothesis", "devkit", "exigo.connector"])
 def test_nothing_from_the_development_virtualenv_or_other_functions_is_importable(module: str) -> None:
     (failure,) = import_in_lambda_layout("ExsalerateFunction", module)
     assert failure["error"].startswith("ModuleNotFoundError")

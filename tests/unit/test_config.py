@@ -6,10 +6,14 @@ from custsync.errors import ConfigurationError
 VENDOR_ENV = {"VENDOR": "exsalerate", "STATE_TABLE": "t", "VENDOR_SECRET_NAME": "s", "DLQ_URL": "http://q"}
 
 
-def test_vendor_settings_parse_types_and_json() -> None:
-    settings = VendorSettings.from_env({**VENDOR_ENV, "MAX_ATTEMPTS": "3", "FIELD_MAP": '{"Rank": "tier"}'})
-    assert settings.max_attempts == 3
-    assert settings.field_map == {"Rank": "tier"}
+def test_vendor_settings_parse_types() -> None:
+    settings = VendorSettings.from_env({**VENDOR_ENV, "MAX_ATTEMPTS": "3", "SETTLE_SECONDS": "2.5"})
+    assert (settings.max_attempts, settings.settle_seconds) == (3, 2.5)
+
+
+def test_field_maps_and_options_come_from_the_routing_file_never_the_environment() -> None:
+    settings = VendorSettings.from_env({**VENDOR_ENV, "FIELD_MAP": '{"Rank": "tier"}', "VENDOR_OPTIONS": "{}"})
+    assert (settings.field_map, settings.vendor_options) == ({}, {})
 
 
 def test_a_missing_setting_is_named_at_cold_start() -> None:

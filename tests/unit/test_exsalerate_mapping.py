@@ -144,7 +144,7 @@ def test_an_unknown_wire_format_or_field_map_target_fails_at_cold_start() -> Non
     with pytest.raises(ConfigurationError, match="secret format: 'yaml' is not one of json, "):
         connector(format="yaml")
     settings = SETTINGS.model_copy(update={"field_map": {"Shoesize": "shoe"}})
-    with pytest.raises(ConfigurationError, match="FIELD_MAP: Exsalerate's CustomerModel has no field Shoesize"):
+    with pytest.raises(ConfigurationError, match="routing field_map: Exsalerate's CustomerModel has no field Shoesize"):
         ExsalerateConnector(settings, lambda force: SECRET)
 
 

@@ -95,7 +95,7 @@ def test_exigo_field_map_targets_only_field1_to_field30() -> None:
 
 @pytest.mark.parametrize("cls", [ExigoConnector, ExpandableConnector, EverlyticConnector])
 def test_a_field_map_naming_a_field_the_vendor_lacks_fails_at_cold_start(cls: type[Connector]) -> None:
-    with pytest.raises(ConfigurationError, match=r"FIELD_MAP: .* has no field NotAField"):
+    with pytest.raises(ConfigurationError, match=r"routing field_map: .* has no field NotAField"):
         connector(cls, field_map={"NotAField": "tags"})
 
 

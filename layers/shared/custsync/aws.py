@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_ssm import SSMClient
 
 
 @functools.cache
@@ -40,6 +41,11 @@ def sqs() -> SQSClient:
 
 def secretsmanager() -> SecretsManagerClient:
     client: SecretsManagerClient = _client("secretsmanager")
+    return client
+
+
+def ssm() -> SSMClient:
+    client: SSMClient = _client("ssm")
     return client
 
 

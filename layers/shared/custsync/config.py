@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -22,12 +22,16 @@ class EnvSettings(BaseModel):
     """Settings read from upper-case environment variables named after the fields."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
+    #: Fields that come from elsewhere (the routing file), never from the environment.
+    NOT_FROM_ENV: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def from_env(cls: type[SettingsT], environ: Mapping[str, str] | None = None) -> SettingsT:
         env = os.environ if environ is None else environ
         raw: dict[str, Any] = {}
         for name, field in cls.model_fields.items():
+            if name in cls.NOT_FROM_ENV:
+                continue
             value = env.get(name.upper())
             if value is None or value == "":
                 continue
@@ -79,8 +83,10 @@ class VendorSettings(EnvSettings):
     call_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     max_response_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     deadline_margin_seconds: float = Field(default=3.0, ge=0, le=60)
+    # From the routing file (custsync/routing.yaml, vendors.<vendor>): see VendorRuntime.
     field_map: dict[str, str] = Field(default_factory=dict)
     vendor_options: dict[str, Any] = Field(default_factory=dict)
+    NOT_FROM_ENV: ClassVar[frozenset[str]] = frozenset({"field_map", "vendor_options"})
 
 
 class WebhookSettings(EnvSettings):

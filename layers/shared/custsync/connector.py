@@ -178,5 +178,5 @@ def checked_field_map(field_map: Mapping[str, str], targets: Iterable[str], vend
     """``field_map`` (vendor field -> attribute), or a ``ConfigurationError`` naming fields the vendor lacks."""
     unknown = sorted(set(field_map) - set(targets))
     if unknown:
-        raise ConfigurationError(f"FIELD_MAP: {vendor} has no field {', '.join(unknown)}")
+        raise ConfigurationError(f"routing field_map: {vendor} has no field {', '.join(unknown)}")
     return dict(field_map)

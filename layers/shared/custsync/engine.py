@@ -22,12 +22,14 @@ from custsync.breaker import CircuitBreaker
 from custsync.connector import Connector, SendResult, SyncContext, VendorRequest
 from custsync.errors import AuthError, PermanentError, RetryableError, SyncError
 from custsync.failures import classify
-from custsync.fields import leaves, version_of
-from custsync.model import CustomerChange
+from custsync.fields import Fields, leaves, version_of
+from custsync.model import Customer, CustomerChange
 from custsync.observability import logger, metrics
 from custsync.state import Busy, Claim, LeaseLost, StateStore, SyncState
 
 OutcomeStatus = Literal["applied", "skipped"]
+# Why the routing holds a change's customer back from this vendor, or None.
+Route = Callable[[CustomerChange, Customer], str | None]
 ResultT = TypeVar("ResultT")
 
 
@@ -100,12 +102,14 @@ class SyncEngine:
         settings: EngineSettings | None = None,
         breaker: CircuitBreaker | None = None,
         clock: Callable[[], float] = time.time,
+        route: Route | None = None,
     ) -> None:
         self.connector = connector
         self.store = store
         self.settings = settings or EngineSettings()
         self.breaker = breaker
         self.clock = clock
+        self.route = route
         self.vendor = connector.name
 
     # -- the two ways in -------------------------------------------------------------------------
@@ -167,6 +171,8 @@ class SyncEngine:
         if not newer:
             self.store.release(claim, state if claim.expired_lease_until is not None else None)
             return None
+        if self._held_back(claim, state, newer, results):
+            return None
         waiting = state.settle_until - self.clock() if state.uncertain else 0.0
         if waiting > 0:
             self.store.release(claim, state)
@@ -186,6 +192,33 @@ class SyncEngine:
             self._commit(claim, plan, plan.after, results, reason="no-op: the vendor already has exactly this")
             return None
         return _Ready(claim, plan)
+
+    def _held_back(
+        self, claim: Claim, state: SyncState, newer: list[CustomerChange], results: dict[str, Outcome | SyncError]
+    ) -> bool:
+        """The routing's conditions, on the customer as merged: one that does not match keeps its fields here,
+        unsent, and the customer's next send goes out whole (as after an unknown outcome), when it matches."""
+        if self.route is None:
+            return False
+        fields, ids = self._merged(state, newer)
+        customer = fields.customer()
+        reason = self.route(newer[-1], customer)
+        if reason is None:
+            return False
+        held = replace(state, customer=customer, versions=fields.versions, ids=ids, uncertain=True)
+        change_ids = [c.change_id for c in newer]
+        self.store.commit(claim, held.with_applied(change_ids).without_attempts(change_ids))
+        results.update({c.change_id: self._skipped(c, f"not routed: {reason}") for c in newer})
+        return True
+
+    def _merged(self, state: SyncState, changes: list[CustomerChange]) -> tuple[Fields, dict[str, str]]:
+        """The held fields with ``changes`` applied, and the vendor ids known."""
+        fields = state.fields()
+        ids = dict(state.ids)
+        for change in changes:
+            fields.apply(change)
+            ids.update(ids_for_vendor(self.vendor, change.vendor_ids))
+        return fields, ids
 
     def _newer(self, state: SyncState, group: list[CustomerChange]) -> tuple[list[CustomerChange], list[Outcome]]:
         """The changes carrying a field newer than what is held, and the skipped rest."""
@@ -228,11 +261,7 @@ class SyncEngine:
             return self._plan(state, changes)
 
     def _plan(self, state: SyncState, changes: list[CustomerChange]) -> Plan:
-        fields = state.fields()
-        ids = dict(state.ids)
-        for change in changes:
-            fields.apply(change)
-            ids.update(ids_for_vendor(self.vendor, change.vendor_ids))
+        fields, ids = self._merged(state, changes)
         customer = fields.customer()
         # While uncertain the vendor may hold anything we sent: send everything, as if it held nothing.
         full = state.uncertain

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from custsync import aws
@@ -22,13 +23,14 @@ class FanOut:
             self._sqs = aws.sqs()
         return self._sqs
 
-    def send(self, change: CustomerChange) -> list[str]:
-        """Queue ``change`` for each vendor: group = customer key, dedup id = change id."""
+    def send(self, change: CustomerChange, vendors: Iterable[str] | None = None) -> list[str]:
+        """Queue ``change`` for ``vendors`` (every one by default): group = customer key, dedup id = change id."""
         # exclude_unset keeps "not sent" (absent) apart from "cleared" (null) on the wire.
         body = change.model_dump_json(exclude_unset=True)
-        for queue_url in self.vendor_queues.values():
+        chosen = list(self.vendor_queues) if vendors is None else [v for v in self.vendor_queues if v in set(vendors)]
+        for vendor in chosen:
             self.sqs.send_message(
-                QueueUrl=queue_url,
+                QueueUrl=self.vendor_queues[vendor],
                 MessageBody=body,
                 MessageGroupId=change.customer.key,
                 MessageDeduplicationId=change.change_id,
@@ -37,4 +39,4 @@ class FanOut:
                     "changeId": {"DataType": "String", "StringValue": change.change_id},
                 },
             )
-        return list(self.vendor_queues)
+        return chosen

@@ -30,16 +30,16 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from custsync import aws, snapstart
+from custsync import aws, routing, snapstart
 from custsync.batch import CustomerBatchProcessor, RetryLater
 from custsync.breaker import CircuitBreaker
 from custsync.config import VendorSettings
 from custsync.connector import Connector
 from custsync.deadline import invocation
 from custsync.engine import EngineSettings, Outcome, SyncEngine
-from custsync.errors import PermanentError, RetryableError, SyncError
+from custsync.errors import ConfigurationError, PermanentError, RetryableError, SyncError
 from custsync.failures import classify
-from custsync.model import CustomerChange
+from custsync.model import Customer, CustomerChange
 from custsync.observability import logger, metrics, traced
 from custsync.queues import Queues
 from custsync.secrets import get_vendor_secret
@@ -58,7 +58,7 @@ class VendorRuntime:
     """Everything one vendor function needs, built once per container; nothing of one invocation is kept."""
 
     def __init__(self, connector_class: type[Connector], settings: VendorSettings) -> None:
-        self.settings = settings
+        self.settings = with_routing(settings, routing.current())
         self.connector_class = connector_class
         self.breaker = CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown_seconds)
         self.queues = Queues(settings.vendor, settings.dlq_url, lambda: self.sqs)
@@ -77,7 +77,11 @@ class VendorRuntime:
         )
         store = DynamoStateStore(settings.state_table, settings.vendor)
         engine_settings = EngineSettings(settings.lease_seconds, settings.settle_seconds, settings.busy_retry_seconds)
-        return SyncEngine(connector, store, engine_settings, self.breaker)
+        return SyncEngine(connector, store, engine_settings, self.breaker, route=self.unrouted)
+
+    def unrouted(self, change: CustomerChange, customer: Customer) -> str | None:
+        """Why the routing holds ``customer`` back from this vendor (its conditions), or None."""
+        return routing.current().unmet(change.source, self.settings.vendor, customer)
 
     @property
     def sqs(self) -> SQSClient:
@@ -174,6 +178,15 @@ class VendorRuntime:
 
     def _backoff(self, tries: int) -> float:
         return float(min(self.settings.backoff_base_seconds * 2 ** (tries - 1), self.settings.max_backoff_seconds))
+
+
+def with_routing(settings: VendorSettings, routes: routing.Routing) -> VendorSettings:
+    """The vendor's field map and options from the routing file: read at cold start, so a change to them
+    takes effect with the next container (routes and conditions are read on every batch)."""
+    vendor = routes.vendors.get(settings.vendor)
+    if vendor is None:
+        raise ConfigurationError(f"routing has no vendors.{settings.vendor}: every vendor function needs an entry")
+    return settings.model_copy(update={"field_map": dict(vendor.field_map), "vendor_options": dict(vendor.options)})
 
 
 def build_handler(connector_class: type[Connector]) -> Handler:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from custsync import aws, secrets
+from custsync import aws, routing, secrets
 from custsync.observability import logger
 
 
@@ -35,6 +35,7 @@ def register(component: Restartable) -> bool:
 def _restored(hook: Callable[[], None]) -> Callable[[], None]:
     def after_restore() -> None:
         secrets.forget()
+        routing.forget()
         aws.forget()
         hook()
         logger.info("restored from a SnapStart snapshot; credentials and clients will be made again")

@@ -22,6 +22,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
+from custsync import routing
 from custsync.config import WebhookSettings
 from custsync.errors import ConfigurationError
 from custsync.fanout import FanOut
@@ -100,7 +101,15 @@ def _signable(text: str, what: str) -> str:
     return text
 
 
+def check_routes(routes: routing.Routing, vendor_queues: dict[str, str]) -> None:
+    """Every vendor a source is routed to must have a queue (``VENDOR_QUEUES``)."""
+    missing = sorted({v for source in routes.sources for v in routes.vendors_for(source)} - set(vendor_queues))
+    if missing:
+        raise ConfigurationError(f"routing routes to {', '.join(missing)}, which VENDOR_QUEUES has no queue for")
+
+
 def build_webhook_app(settings: WebhookSettings, fanout: FanOut | None = None) -> APIGatewayRestResolver:
+    check_routes(routing.current(), settings.vendor_queues)  # a bad routing fails the cold start, naming why
     app = APIGatewayRestResolver()
     queues = fanout or FanOut(settings.vendor_queues)
 
@@ -141,11 +150,14 @@ def build_webhook_app(settings: WebhookSettings, fanout: FanOut | None = None) -
             metrics.add_metric(name="WebhooksAccepted", unit="Count", value=1)
             logger.info("nothing to queue", extra={"source": source_name})
             return _json(200, {"changeIds": [], "vendors": []})
+        routed = routing.current().vendors_for(source_name)
+        if not routed:
+            return _json(404, {"error": f"source: '{source_name}' is routed to no vendor (routing sources)"})
         vendors: list[str] = []
         for change in changes:
             logger.set_correlation_id(change.change_id)
             try:
-                vendors = queues.send(change)
+                vendors = queues.send(change, routed)
             except (BotoCoreError, ClientError):
                 logger.exception("could not queue the change; the source should redeliver")
                 return _json(503, {"error": "queue: temporarily unavailable, redeliver later"})

@@ -1,0 +1,63 @@
+"""``custsync routes check``: the routing validated as the functions validate it, and a sample webhook's fields
+shown per vendor (names only, never values)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from custsync import routing
+from custsync.errors import ConfigurationError
+from devkit.inputs import InputError
+from devkit.routes import check
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOPIFY_EVENT = ROOT / "events" / "webhook" / "01-shopify-customers-update.json"
+
+
+def run(routing_path: Path | None = None, event: Path | None = None) -> str:
+    out = io.StringIO()
+    assert check(ROOT, routing_path, event, out) == 0
+    return out.getvalue()
+
+
+def test_the_shipped_routing_is_valid_for_every_vendor_function() -> None:
+    output = run()
+    assert output.startswith("routing routing.yaml: valid; every field map names fields its vendor has\n")
+    assert "  exigo: Field1 <- attributes.tags\n" in output
+
+
+def test_a_sample_webhook_shows_which_vendor_gets_which_fields_and_no_values() -> None:
+    output = run(event=SHOPIFY_EVENT)
+    assert "01-shopify-customers-update.json (shopify): 1 change(s)" in output
+    assert "    exigo: UpdateCustomer [Company, CustomerKey, CustomerStatus, Email, FirstName," in output
+    assert "    exsalerate: PUT api/Customer [AssignedToEmail, CompanyEmail, CompanyPhone, CustomerName," in output
+    for personal in ("Lovelace", "ada@", "+46", "Drottninggatan"):
+        assert personal not in output
+
+
+def test_conditions_hold_a_customer_back(tmp_path: Path) -> None:
+    text = routing.SHIPPED.read_text().replace(
+        "  shopify:\n    vendors: [exsalerate, exigo, centra, expandable, everlytic]",
+        "  shopify:\n    vendors: [exsalerate, {vendor: exigo, when: {countries: [NO]}}]",
+    )
+    (tmp_path / "routing.yaml").write_text(text)
+    output = run(tmp_path / "routing.yaml", SHOPIFY_EVENT)
+    assert "    exigo: held back: address.country SE is not one of NO" in output
+    assert "    centra:" not in output
+
+
+def test_a_field_map_naming_a_field_the_vendor_lacks_is_refused(tmp_path: Path) -> None:
+    text = routing.SHIPPED.read_text().replace("{Field1: tags}", "{Field99: tags}")
+    (tmp_path / "routing.yaml").write_text(text)
+    with pytest.raises(ConfigurationError, match="routing field_map: Exigo's extended record has no field Field99"):
+        run(tmp_path / "routing.yaml")
+
+
+def test_vendors_must_be_the_templates_vendor_functions(tmp_path: Path) -> None:
+    text = routing.SHIPPED.read_text().replace("  centra: {}\n", "").replace("centra, ", "")
+    (tmp_path / "routing.yaml").write_text(text)
+    with pytest.raises(InputError, match="are not the template's vendor functions"):
+        run(tmp_path / "routing.yaml")
