@@ -9,9 +9,12 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from flow import VendorFlow
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -179,6 +182,22 @@ def vendor_handler(
 @pytest.fixture
 def exsalerate(vendor_handler: Callable[[str], Any]) -> Any:
     return vendor_handler("exsalerate")
+
+
+@pytest.fixture
+def vendor(
+    request: pytest.FixtureRequest,
+    stack: Any,
+    vendor_handler: Callable[..., Any],
+    lambda_context: FakeLambdaContext,
+) -> VendorFlow:
+    """The vendor a flow-test module names with ``pytestmark = pytest.mark.vendor("<name>")``, on this test's
+    stack: its handler (built now, as at cold start), simulator, queue and DLQ."""
+    from flow import VendorFlow
+
+    marker = request.node.get_closest_marker("vendor")
+    assert marker is not None, "the vendor fixture needs pytest.mark.vendor(<name>) on the test or its module"
+    return VendorFlow(marker.args[0], stack, vendor_handler, lambda_context)
 
 
 @pytest.fixture

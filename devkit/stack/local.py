@@ -233,12 +233,7 @@ class LocalStack:
 
     def vendor_functions(self) -> dict[str, str]:
         """vendor name -> function logical id, for every function with an SQS event."""
-        functions = {}
-        for logical_id, resource in self.template.of_type("AWS::Serverless::Function").items():
-            vendor = (resource["Properties"].get("Environment") or {}).get("Variables", {}).get("VENDOR")
-            if vendor:
-                functions[str(vendor)] = logical_id
-        return functions
+        return self.template.vendor_functions()
 
     def queue_of(self, logical_id: str) -> tuple[str, str]:
         """(url, arn) of the SQS queue feeding ``logical_id``."""

@@ -69,6 +69,16 @@ class Template:
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {name: res for name, res in self.resources.items() if res["Type"] == resource_type}
 
+    def vendor_functions(self) -> dict[str, str]:
+        """vendor name -> function logical id, in template order: every function with an SQS event and a VENDOR."""
+        functions = {}
+        for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
+            properties = resource["Properties"]
+            vendor = ((properties.get("Environment") or {}).get("Variables") or {}).get("VENDOR")
+            if vendor and any(event["Type"] == "SQS" for event in (properties.get("Events") or {}).values()):
+                functions[str(vendor)] = logical_id
+        return functions
+
     def function(self, logical_id: str) -> FunctionSpec:
         functions = self.of_type("AWS::Serverless::Function")
         if logical_id not in functions:

@@ -21,20 +21,23 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from custsync.config import VendorSettings
-from custsync.connector import (
+from custsync.sdk import (
+    AuthError,
     Connector,
+    Customer,
+    PermanentError,
     SendResult,
+    SoapClient,
     SyncContext,
+    SyncError,
     VendorCall,
     VendorRequest,
+    VendorSettings,
     call_limits,
     check_lengths,
+    known_value,
     require,
 )
-from custsync.errors import AuthError, PermanentError, SyncError
-from custsync.model import Customer, known_value
-from custsync.transport.soap import SoapClient
 
 WSDL = Path(__file__).with_name("centra.wsdl")
 OPERATION = "customers_Update"
@@ -65,7 +68,7 @@ class CentraConnector(Connector):
 
     @classmethod
     def before_snapshot(cls, settings: VendorSettings) -> None:
-        from custsync.transport.soap import load_wsdl
+        from custsync.sdk import load_wsdl
 
         load_wsdl(WSDL, cls.name, call_limits(settings))
 

@@ -11,21 +11,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from custsync.connector import (
+from custsync.sdk import (
+    ConfigurationError,
     Connector,
+    Customer,
+    RestClient,
     SendResult,
     SyncContext,
+    ValidationFailed,
     VendorCall,
     VendorRequest,
+    XmlRpcClient,
     checked_field_map,
+    known_value,
     needed,
     require,
     secret_choice,
 )
-from custsync.errors import ConfigurationError, ValidationFailed
-from custsync.model import Customer, known_value
-from custsync.transport.rest import RestClient
-from custsync.transport.xmlrpc import XmlRpcClient
 
 OPERATION = "UpdateCustomer"
 INDUSTRIES = (

@@ -17,23 +17,25 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from custsync.config import VendorSettings
-from custsync.connector import (
+from custsync.sdk import (
     Connector,
+    Customer,
+    PermanentError,
+    RestClient,
     SendResult,
     SyncContext,
+    ValidationFailed,
     VendorCall,
     VendorRequest,
+    VendorSettings,
     call_limits,
     checked_field_map,
+    known_value,
     secret_choice,
 )
-from custsync.errors import PermanentError, ValidationFailed
-from custsync.model import Customer, known_value
-from custsync.transport.rest import RestClient
 
 if TYPE_CHECKING:
-    from custsync.transport.soap import SoapClient
+    from custsync.sdk import SoapClient
 
 WSDL = Path(__file__).with_name("exigo.wsdl")
 NAMESPACE = "http://api.exigo.com/"
@@ -73,7 +75,7 @@ class ExigoConnector(Connector):
 
     @classmethod
     def before_snapshot(cls, settings: VendorSettings) -> None:
-        from custsync.transport.soap import load_wsdl
+        from custsync.sdk import load_wsdl
 
         load_wsdl(WSDL, cls.name, call_limits(settings))
 
@@ -91,7 +93,7 @@ class ExigoConnector(Connector):
         self.rest = RestClient(self.name, base_url, auth=(f"{login}@{company}", password), limits=self.limits)
         self.soap: SoapClient | None = None
         if self.api == "soap":
-            from custsync.transport.soap import SoapClient  # zeep only when SOAP is configured: a cold-start cost
+            from custsync.sdk import SoapClient  # zeep only when SOAP is configured: a cold-start cost
 
             self.soap = SoapClient(
                 self.name, WSDL, f"{base_url}/3.0/ExigoApi.asmx", limits=self.limits, auth_fault=LOGIN_REFUSED

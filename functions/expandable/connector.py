@@ -22,18 +22,20 @@ from typing import Any
 
 import httpx
 
-from custsync.connector import (
+from custsync.sdk import (
     Connector,
+    Customer,
+    PermanentError,
+    RestClient,
     SendResult,
     SyncContext,
+    ValidationFailed,
     VendorCall,
     VendorRequest,
     check_lengths,
     checked_field_map,
+    known_value,
 )
-from custsync.errors import PermanentError, ValidationFailed
-from custsync.model import Customer, known_value
-from custsync.transport.rest import RestClient
 
 OPERATION = "POST /api/customer-contact-update"
 KEY_FIELDS = ("CUSTOMER_ID", "CUST_CONTACT")

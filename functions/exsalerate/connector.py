@@ -20,22 +20,25 @@ from xml.etree import ElementTree
 
 import httpx
 
-from custsync.connector import (
+from custsync.sdk import (
     Connector,
+    Customer,
+    PermanentError,
+    RestClient,
     SendResult,
     SyncContext,
+    ValidationFailed,
     VendorCall,
     VendorRequest,
     check_lengths,
     checked_field_map,
+    default_error_text,
+    known_value,
     needed,
     require,
     secret_choice,
     utf16_length,
 )
-from custsync.errors import PermanentError, ValidationFailed
-from custsync.model import Customer, known_value
-from custsync.transport.rest import RestClient, default_error_text
 
 OPERATION = "PUT api/Customer"
 DATACONTRACT_NS = "http://schemas.datacontract.org/2004/07/ExsalerateWebAPI.Models"

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flow import ALL_VENDORS
 
 from devkit.stack.local import load_secrets, on_free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
-ALL_VENDORS = ["exsalerate", "exigo", "centra", "expandable", "everlytic"]
 pytestmark = pytest.mark.e2e
 
 

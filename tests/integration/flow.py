@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,12 @@ from custsync.model import CustomerChange
 from custsync.sources.shopify import sign
 from devkit.demo import signed_for
 from devkit.stack.pump import Delivery, deliver, sqs_event
+from devkit.stack.template import Template
+
+ROOT = Path(__file__).resolve().parents[2]
+#: vendor name -> its function's logical id, read from template.yaml.
+VENDOR_FUNCTIONS = Template(ROOT / "template.yaml").vendor_functions()
+ALL_VENDORS = list(VENDOR_FUNCTIONS)
 
 
 def shopify_event(
@@ -31,7 +39,7 @@ def shopify_event(
     return api_event("POST", "/webhooks/shopify", body, headers, {"source": "shopify"})
 
 
-WEBHOOK_SAMPLES = Path(__file__).resolve().parents[2] / "events" / "webhook"
+WEBHOOK_SAMPLES = ROOT / "events" / "webhook"
 SOURCE_SAMPLES = {
     "shopify": "01-shopify-customers-update.json",
     "hubspot": "05-hubspot-contact-property-changes.json",
@@ -145,10 +153,7 @@ def queue_depth(stack: Any, function: str) -> int:
     return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
-ALL_VENDORS = ["exsalerate", "exigo", "centra", "expandable", "everlytic"]
-
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = ROOT / "tests" / "fixtures"
 
 
 def element_names(xml: bytes | str) -> list[str]:
@@ -174,7 +179,7 @@ def records_after(
 ) -> dict[str, Any]:
     """Run ``changes`` through ``vendor`` on a fresh stack whose vendor secret has ``overrides``;
     return the simulator's records. For comparing transports of one vendor."""
-    from conftest import ROOT, FakeLambdaContext, forget_secrets
+    from conftest import FakeLambdaContext, forget_secrets
 
     from custsync.runtime import build_handler
     from devkit.stack.local import LocalStack
@@ -182,7 +187,7 @@ def records_after(
     forget_secrets()
     variant = json.loads(json.dumps(secrets))
     variant[f"customer-sync/local/{vendor}"].update(overrides)
-    function = f"{vendor.capitalize()}Function"
+    function = VENDOR_FUNCTIONS[vendor]
     connector = getattr(importlib.import_module(f"{vendor}.connector"), f"{vendor.capitalize()}Connector")
     with LocalStack(ROOT, variant, log_dir=log_dir, seed=seed) as local, pytest.MonkeyPatch.context() as env:
         for name, value in local.function_environment(function).items():
@@ -218,3 +223,73 @@ def rotate_password(stack: Any, vendor: str, password: str) -> None:
     secretsmanager = boto3.client("secretsmanager")
     secret = json.loads(secretsmanager.get_secret_value(SecretId=name)["SecretString"])
     secretsmanager.put_secret_value(SecretId=name, SecretString=json.dumps({**secret, "password": password}))
+
+
+@dataclass
+class VendorFlow:
+    """One vendor's function on a test's local stack (the ``vendor`` fixture): its handler, built as at cold
+    start, its simulator, and its queue and DLQ."""
+
+    name: str
+    stack: Any
+    build: Callable[..., Any]  # the ``vendor_handler`` fixture
+    context: Any
+    handler: Any = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.handler = self.build(self.name)
+
+    @property
+    def function(self) -> str:
+        return VENDOR_FUNCTIONS[self.name]
+
+    @property
+    def simulator(self) -> Any:
+        return self.stack.simulators[self.name]
+
+    @property
+    def queue_url(self) -> str:
+        url: str = self.stack.queue_of(self.function)[0]
+        return url
+
+    def cold_start(self, **environment: str) -> Any:
+        """A new container: the handler built again, ``environment`` overriding the function's
+        (``GROUP_CONCURRENCY="1"``). ``pump`` and ``invoke`` use it from then on."""
+        self.handler = self.build(self.name, **environment)
+        return self.handler
+
+    def only_record(self) -> dict[str, Any]:
+        """The simulator's one record; none or several fail the test."""
+        (record,) = self.simulator.records.values()
+        return dict(record)
+
+    def queue(self, *changes: CustomerChange) -> None:
+        queue(self.stack, self.function, *changes)
+
+    def send_raw(self, body: dict[str, Any]) -> None:
+        """Queue ``body`` as it is, not validated as a change first (``queue`` validates)."""
+        self.stack.sqs.send_message(
+            QueueUrl=self.queue_url,
+            MessageBody=json.dumps(body),
+            MessageGroupId=body["customer"]["key"],
+            MessageDeduplicationId=body["change_id"],
+        )
+
+    def pump(self) -> Delivery:
+        """Deliver what is queued to the handler, batch by batch, as Lambda's event source mapping does."""
+        return pump(self.stack, self.function, self.handler, self.context)
+
+    def sqs_batch(self) -> tuple[list[Any], dict[str, Any]]:
+        return sqs_batch(self.stack, self.function)
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        return self.handler(event, self.context)
+
+    def dlq(self) -> list[dict[str, Any]]:
+        return dlq_messages(self.stack, self.function)
+
+    def depth(self) -> int:
+        return queue_depth(self.stack, self.function)
+
+    def rotate_password(self, password: str) -> None:
+        rotate_password(self.stack, self.name, password)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
-from flow import change, dlq_messages, pump, queue, records_after
+from flow import VendorFlow, change, records_after
 
-FUNCTION = "EverlyticFunction"
+pytestmark = pytest.mark.vendor("everlytic")
 XMLRPC = {"customer-sync/local/everlytic": {"api": "xmlrpc"}}
 CHANGE = {
     "key": "V1",
@@ -22,23 +21,19 @@ CHANGE = {
 }
 
 
-@pytest.fixture
-def everlytic(vendor_handler: Any) -> Any:
-    return vendor_handler("everlytic")
-
-
-def simulator(stack: Any) -> Any:
-    sim = stack.simulators["everlytic"]
+def seeded(vendor: VendorFlow) -> Any:
+    """The simulator, holding customer 4242."""
+    sim = vendor.simulator
     if "4242" not in sim.records:
         sim.seed_customer(4242, name="Old name")
     return sim
 
 
-def test_rest_puts_the_properties_and_keeps_the_item(stack: Any, everlytic: Any, lambda_context: Any) -> None:
-    sim = simulator(stack)
-    queue(stack, FUNCTION, change("v-1", "2026-11-20T09:00:00Z", CHANGE, vendor_ids={"everlytic": "4242"}))
+def test_rest_puts_the_properties_and_keeps_the_item(vendor: VendorFlow) -> None:
+    sim = seeded(vendor)
+    vendor.queue(change("v-1", "2026-11-20T09:00:00Z", CHANGE, vendor_ids={"everlytic": "4242"}))
 
-    pump(stack, FUNCTION, everlytic, lambda_context)
+    vendor.pump()
 
     (call,) = sim.calls
     assert (call.method, call.path, call.headers["Accept"]) == ("PUT", "/api/2.0/customers/4242", "application/json")
@@ -59,14 +54,12 @@ def test_rest_puts_the_properties_and_keeps_the_item(stack: Any, everlytic: Any,
     assert sim.records["4242"]["name"] == "Acme AB"
 
 
-def test_only_changed_properties_and_the_name_are_sent_next_time(
-    stack: Any, everlytic: Any, lambda_context: Any
-) -> None:
-    sim = simulator(stack)
-    queue(stack, FUNCTION, change("v-1", "2026-11-20T09:00:00Z", CHANGE, vendor_ids={"everlytic": "4242"}))
-    queue(stack, FUNCTION, change("v-2", "2026-11-20T09:05:00Z", {"key": "V1", "email": "new@acme.example"}))
+def test_only_changed_properties_and_the_name_are_sent_next_time(vendor: VendorFlow) -> None:
+    sim = seeded(vendor)
+    vendor.queue(change("v-1", "2026-11-20T09:00:00Z", CHANGE, vendor_ids={"everlytic": "4242"}))
+    vendor.queue(change("v-2", "2026-11-20T09:05:00Z", {"key": "V1", "email": "new@acme.example"}))
 
-    pump(stack, FUNCTION, everlytic, lambda_context)
+    vendor.pump()
 
     assert sim.calls[1].json() == {"name": "Acme AB", "email": "new@acme.example"}
 
@@ -79,9 +72,9 @@ def test_only_changed_properties_and_the_name_are_sent_next_time(
     ],
 )
 def test_an_invalid_industry_or_country_is_permanent_before_any_call(
-    stack: Any, everlytic: Any, lambda_context: Any, field: str, value: Any, reason: str
+    vendor: VendorFlow, field: str, value: Any, reason: str
 ) -> None:
-    sim = simulator(stack)
+    sim = seeded(vendor)
     body = {
         "change_id": "bad-1",
         "source": "test",
@@ -89,33 +82,30 @@ def test_an_invalid_industry_or_country_is_permanent_before_any_call(
         "customer": {**CHANGE, field: value},
         "vendor_ids": {"everlytic": "4242"},
     }
-    url, _ = stack.queue_of(FUNCTION)
-    stack.sqs.send_message(
-        QueueUrl=url, MessageBody=json.dumps(body), MessageGroupId="V1", MessageDeduplicationId="bad-1"
-    )
+    vendor.send_raw(body)
 
-    pump(stack, FUNCTION, everlytic, lambda_context)
+    vendor.pump()
 
-    (parked,) = dlq_messages(stack, FUNCTION)
+    (parked,) = vendor.dlq()
     assert reason in parked["reason"]
     assert sim.calls == []
 
 
-def test_an_unknown_everlytic_id_is_parked_naming_it(stack: Any, everlytic: Any, lambda_context: Any) -> None:
-    queue(stack, FUNCTION, change("u-1", "2026-11-20T09:00:00Z", CHANGE))
+def test_an_unknown_everlytic_id_is_parked_naming_it(vendor: VendorFlow) -> None:
+    vendor.queue(change("u-1", "2026-11-20T09:00:00Z", CHANGE))
 
-    pump(stack, FUNCTION, everlytic, lambda_context)
+    vendor.pump()
 
-    (parked,) = dlq_messages(stack, FUNCTION)
+    (parked,) = vendor.dlq()
     assert parked["reason"] == "vendor_ids.everlytic: is required"
 
 
 @pytest.mark.parametrize("secrets", [XMLRPC], indirect=True)
-def test_xmlrpc_calls_update_customer(stack: Any, everlytic: Any, lambda_context: Any) -> None:
-    sim = simulator(stack)
-    queue(stack, FUNCTION, change("x-1", "2026-11-20T09:00:00Z", CHANGE, vendor_ids={"everlytic": "4242"}))
+def test_xmlrpc_calls_update_customer(vendor: VendorFlow) -> None:
+    sim = seeded(vendor)
+    vendor.queue(change("x-1", "2026-11-20T09:00:00Z", CHANGE, vendor_ids={"everlytic": "4242"}))
 
-    pump(stack, FUNCTION, everlytic, lambda_context)
+    vendor.pump()
 
     (call,) = sim.calls
     assert (call.path, call.headers["Content-Type"]) == ("/xmlrpc", "text/xml")
@@ -124,12 +114,12 @@ def test_xmlrpc_calls_update_customer(stack: Any, everlytic: Any, lambda_context
 
 
 @pytest.mark.parametrize("secrets", [XMLRPC], indirect=True)
-def test_xmlrpc_faults_are_classified_like_http_errors(stack: Any, everlytic: Any, lambda_context: Any) -> None:
-    queue(stack, FUNCTION, change("x-1", "2026-11-20T09:00:00Z", CHANGE, vendor_ids={"everlytic": "999"}))
+def test_xmlrpc_faults_are_classified_like_http_errors(vendor: VendorFlow) -> None:
+    vendor.queue(change("x-1", "2026-11-20T09:00:00Z", CHANGE, vendor_ids={"everlytic": "999"}))
 
-    pump(stack, FUNCTION, everlytic, lambda_context)
+    vendor.pump()
 
-    (parked,) = dlq_messages(stack, FUNCTION)
+    (parked,) = vendor.dlq()
     assert parked["errorType"] == "PermanentError"
     assert "XML-RPC fault 404: Customer 999 not found." in parked["reason"]
 

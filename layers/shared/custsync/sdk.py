@@ -1,0 +1,118 @@
+"""Everything a vendor connector needs, from one module.
+
+A connector maps the canonical customer to the vendor's calls, makes them, and
+raises the errors below; the runtime does the rest (``custsync.connector``)::
+
+    from typing import Any
+
+    from custsync.sdk import (
+        Connector, Customer, RestClient, SendResult, SyncContext, VendorCall, VendorRequest, check_lengths,
+        known_value, require,
+    )
+
+
+    class AcmeConnector(Connector):
+        name = "acme"
+
+        def configure(self, secret: dict[str, Any]) -> None:
+            auth = (str(secret["username"]), str(secret["password"]))
+            self.rest = RestClient(self.name, str(secret["base_url"]), auth=auth, limits=self.limits)
+
+        def to_request(self, customer: Customer, context: SyncContext) -> VendorRequest:
+            record = {"id": require(customer.key, "id", self.name)}
+            known, email = known_value(customer, "email")
+            if known:
+                record["email"] = email or ""
+            check_lengths(record, {"email": 120}, self.name)
+            return VendorRequest((VendorCall("PUT /customers", record),))
+
+        def send(self, request: VendorRequest, context: SyncContext) -> SendResult:
+            (call,) = request.calls
+            response = self.rest.request("PUT", f"customers/{call.payload['id']}", json=dict(call.payload))
+            return SendResult(response=response.json())
+
+``SoapClient`` and ``load_wsdl`` are imported on first use: they load zeep, tens
+of milliseconds of cold start that a vendor not speaking SOAP never pays.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from custsync.config import VendorSettings
+from custsync.connector import (
+    Connector,
+    SendResult,
+    SyncContext,
+    VendorCall,
+    VendorRequest,
+    call_limits,
+    check_lengths,
+    checked_field_map,
+    needed,
+    require,
+    secret_choice,
+    utf16_length,
+)
+from custsync.errors import (
+    AuthError,
+    ConfigurationError,
+    Incomplete,
+    PermanentError,
+    RetryableError,
+    SyncError,
+    ValidationFailed,
+)
+from custsync.model import Customer, known_value
+from custsync.transport.http import CallLimits
+from custsync.transport.rest import RestClient, default_error_text
+from custsync.transport.xmlrpc import XmlRpcClient
+
+if TYPE_CHECKING:
+    from custsync.transport.soap import SoapClient, load_wsdl
+
+__all__ = [
+    "AuthError",
+    "CallLimits",
+    "ConfigurationError",
+    "Connector",
+    "Customer",
+    "Incomplete",
+    "PermanentError",
+    "RestClient",
+    "RetryableError",
+    "SendResult",
+    "SoapClient",
+    "SyncContext",
+    "SyncError",
+    "ValidationFailed",
+    "VendorCall",
+    "VendorRequest",
+    "VendorSettings",
+    "XmlRpcClient",
+    "call_limits",
+    "check_lengths",
+    "checked_field_map",
+    "default_error_text",
+    "known_value",
+    "load_wsdl",
+    "needed",
+    "require",
+    "secret_choice",
+    "utf16_length",
+]
+
+_SOAP_NAMES = ("SoapClient", "load_wsdl")
+
+# Hidden from type checkers, which would otherwise let any misspelt name through as Any.
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        """The SOAP names, importing ``custsync.transport.soap`` (and zeep) the first time one is asked for."""
+        if name not in _SOAP_NAMES:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from custsync.transport import soap
+
+        value = getattr(soap, name)
+        globals()[name] = value
+        return value
