@@ -1,6 +1,6 @@
 """The ``custsync`` command: the local stack and the operator's tools.
 
-custsync local invoke <LogicalId> --event PATH [--secrets PATH]
+custsync local invoke <LogicalId> --event PATH [--event PATH...] [--secrets PATH]
 custsync demo [--secrets PATH]
 custsync routes check [--routing PATH] [--event PATH]
 custsync chaos [--changes N] [--customers N] [--outage-seconds S] [--kills N] [--seed N] [--secrets PATH]
@@ -45,7 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     invoke = local.add_parser("invoke", help="invoke one function under the Lambda Runtime Interface Emulator")
     invoke.add_argument("logical_id", help="the function's logical id in template.yaml, e.g. ExsalerateFunction")
     invoke.add_argument(
-        "--event", type=Path, required=True, help="the event JSON, e.g. events/exsalerate/sqs-batch.json"
+        "--event",
+        type=Path,
+        required=True,
+        action="append",
+        help="the event JSON, e.g. events/exsalerate/sqs-batch.json; several run in order on one warm function",
     )
     invoke.add_argument("--secrets", type=Path, help="secret name -> value JSON (default: local/secrets.json)")
 
@@ -100,14 +104,14 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "local":
         Template(root / "template.yaml").function(args.logical_id)  # an unknown id fails before anything starts
         secrets = load_secrets(args.secrets or root / "local" / "secrets.json")
-        event = read_json_object(args.event, "(a Lambda event)")
+        events = [read_json_object(path, "(a Lambda event)") for path in args.event]
         if args.logical_id == WEBHOOK_FUNCTION:  # signed now, with the local secret, as the demo does
-            event = signed_for(event, secrets.get(WEBHOOK_SECRET) or {})
+            events = [signed_for(event, secrets.get(WEBHOOK_SECRET) or {}) for event in events]
         with LocalStack(root, secrets, seed=load_seed(root)) as stack:
-            response = stack.invoke(args.logical_id, event)
-        print(json.dumps(response, indent=2))
+            responses = [stack.invoke(args.logical_id, event) for event in events]
+        print(json.dumps(responses[0] if len(responses) == 1 else responses, indent=2))
         # Lambda's error payload: the function raised, timed out or its runtime exited.
-        return 1 if isinstance(response, dict) and "errorType" in response else 0
+        return 1 if any(isinstance(r, dict) and "errorType" in r for r in responses) else 0
     if args.command == "demo":
         run_demo(root, load_secrets(args.secrets or root / "local" / "secrets.json"), sys.stdout, load_seed(root))
         return 0

@@ -38,6 +38,14 @@ def invoke(function: str, event: str, secrets_file: Path) -> Any:
     return json.loads(custsync("local", "invoke", function, "--event", event, "--secrets", str(secrets_file)))
 
 
+def invoke_all(function: str, events: list[str], secrets_file: Path) -> list[Any]:
+    """Several events in one run: one stack, one warm function, the answers in order."""
+    arguments = [argument for event in events for argument in ("--event", event)]
+    answers: list[Any] = json.loads(custsync("local", "invoke", function, *arguments, "--secrets", str(secrets_file)))
+    assert len(answers) == len(events)
+    return answers
+
+
 def test_the_webhook_sample_is_accepted_under_the_emulator(secrets_file: Path) -> None:
     response = invoke("WebhookFunction", "events/webhook/01-shopify-customers-update.json", secrets_file)
 
@@ -48,71 +56,59 @@ def test_the_webhook_sample_is_accepted_under_the_emulator(secrets_file: Path) -
     }
 
 
-@pytest.mark.parametrize(
-    ("sample", "status", "change_ids"),
-    [
-        ("05-hubspot-contact-property-changes.json", 202, 3),
-        ("06-stripe-customer-created.json", 202, 1),
-        ("08-woocommerce-customer-updated.json", 202, 1),
-        ("09-woocommerce-ping.json", 200, 0),
-        ("10-standardwebhooks-customer-change.json", 202, 1),
-    ],
-)
-def test_every_sources_sample_is_signed_now_and_accepted(
-    secrets_file: Path, sample: str, status: int, change_ids: int
-) -> None:
-    response = invoke("WebhookFunction", f"events/webhook/{sample}", secrets_file)
-
-    assert response["statusCode"] == status, response
-    body = json.loads(response["body"])
-    assert len(body.get("changeIds", [body.get("changeId")])) == change_ids
-    assert body["vendors"] == (ALL_VENDORS if change_ids else [])
+SOURCE_SAMPLES = [
+    ("05-hubspot-contact-property-changes.json", 202, 3),
+    ("06-stripe-customer-created.json", 202, 1),
+    ("08-woocommerce-customer-updated.json", 202, 1),
+    ("09-woocommerce-ping.json", 200, 0),
+    ("10-standardwebhooks-customer-change.json", 202, 1),
+]
 
 
-@pytest.mark.parametrize("vendor", ALL_VENDORS)
-def test_each_vendors_sqs_sample_batch_applies_every_record(secrets_file: Path, vendor: str) -> None:
-    response = invoke(f"{vendor.capitalize()}Function", f"events/{vendor}/sqs-batch.json", secrets_file)
-    assert response == {"batchItemFailures": []}
+def test_every_sources_sample_is_signed_now_and_accepted(secrets_file: Path) -> None:
+    samples = [f"events/webhook/{sample}" for sample, _, _ in SOURCE_SAMPLES]
+    for response, (sample, status, change_ids) in zip(
+        invoke_all("WebhookFunction", samples, secrets_file), SOURCE_SAMPLES, strict=True
+    ):
+        assert response["statusCode"] == status, (sample, response)
+        body = json.loads(response["body"])
+        assert len(body.get("changeIds", [body.get("changeId")])) == change_ids, sample
+        assert body["vendors"] == (ALL_VENDORS if change_ids else []), sample
 
 
 @pytest.mark.parametrize("vendor", ALL_VENDORS)
-def test_each_vendors_api_sample_applies_the_customer(secrets_file: Path, vendor: str) -> None:
-    response = invoke(f"{vendor.capitalize()}Function", f"events/{vendor}/api-put.json", secrets_file)
+def test_each_vendors_samples_apply_the_sqs_batch_and_the_api_customer(secrets_file: Path, vendor: str) -> None:
+    events = [f"events/{vendor}/sqs-batch.json", f"events/{vendor}/api-put.json"]
+    batch, api = invoke_all(f"{vendor.capitalize()}Function", events, secrets_file)
 
-    assert response["statusCode"] == 200
-    body = json.loads(response["body"])
+    assert batch == {"batchItemFailures": []}
+    assert api["statusCode"] == 200
+    body = json.loads(api["body"])
     assert body["outcome"] == "applied"
     assert body["response"]
 
 
-def test_the_api_sample_returns_exsalerates_record(secrets_file: Path) -> None:
-    response = invoke("ExsalerateFunction", "events/exsalerate/api-put.json", secrets_file)
-    body = json.loads(response["body"])
+def test_the_api_samples_return_exsalerates_record_and_the_dry_run_the_exact_request(
+    secrets_file: Path, tmp_path: Path
+) -> None:
+    event = json.loads((ROOT / "events/exsalerate/api-put.json").read_text())
+    event["body"] = json.dumps({"company": "X", "address": {"country": "Finland"}})
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(event))
+    events = ["events/exsalerate/api-put.json", "events/exsalerate/api-put-dry-run.json", str(bad)]
+
+    applied, dry_run, refused = invoke_all("ExsalerateFunction", events, secrets_file)
+
+    body = json.loads(applied["body"])
     assert body["response"]["CustomerName"] == "Fabrikam Oy"
     assert body["response"]["RefCode"] == "C-2001"
-
-
-def test_the_dry_run_sample_returns_the_exact_request_without_sending(secrets_file: Path) -> None:
-    response = invoke("ExsalerateFunction", "events/exsalerate/api-put-dry-run.json", secrets_file)
-
-    assert response["statusCode"] == 200
-    body = json.loads(response["body"])
-    (call,) = body["request"]["calls"]
+    assert dry_run["statusCode"] == 200
+    (call,) = json.loads(dry_run["body"])["request"]["calls"]
     assert call["operation"] == "PUT api/Customer"
     assert call["payload"]["CustomerName"] == "Fabrikam Oy"
     assert call["payload"]["AssignedToEmail"] == "sales@example.com"
-
-
-def test_a_bad_api_body_is_a_400_naming_the_field(secrets_file: Path, tmp_path: Path) -> None:
-    event = json.loads((ROOT / "events/exsalerate/api-put.json").read_text())
-    event["body"] = json.dumps({"company": "X", "address": {"country": "Finland"}})
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(event))
-
-    response = invoke("ExsalerateFunction", str(path), secrets_file)
-
-    assert response["statusCode"] == 400
-    assert "address.country" in json.loads(response["body"])["error"]
+    assert refused["statusCode"] == 400
+    assert "address.country" in json.loads(refused["body"])["error"]
 
 
 def test_the_demo_runs_the_whole_flow_to_all_five_vendors(secrets_file: Path) -> None:
