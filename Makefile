@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: install demo chaos test unit integration e2e lint typecheck validate build lock schema bench clean
+.PHONY: install demo chaos template test unit integration e2e lint typecheck validate build lock schema bench clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ lint: $(STAMP)
 typecheck: $(STAMP) ## mypy strict; what deploys is checked for python3.13 (the Lambda runtime) too
 	$(BIN)/mypy layers/shared/custsync functions devkit tests benchmarks
 	$(BIN)/mypy --python-version 3.13 layers/shared/custsync functions devkit/stack/lambda_bootstrap.py
+
+template: $(STAMP) ## template.yaml's per-vendor parts, written from vendors.yaml and functions/<vendor>/vendor.yaml
+	$(BIN)/python -m devkit.vendors
 
 validate: $(STAMP) ## sam validate --lint (cfn-lint)
 	$(BIN)/sam validate --lint

@@ -14,20 +14,11 @@ import boto3
 
 from custsync.sources import SOURCES, BadPayload, signing_secrets
 from custsync.webhook import webhook_request
-from devkit.simulators.everlytic import EverlyticSimulator
 from devkit.stack.local import STAGE, LocalStack
 
 WEBHOOK_FUNCTION = "WebhookFunction"
 WEBHOOK_SECRET = "customer-sync/local/webhook"
 OUTCOME_MESSAGES = {"change applied": "applied", "change skipped": "skipped", "change parked in the DLQ": "failed"}
-# Everlytic updates only customers it has, by its own id: the other sources' sample customers exist there.
-EVERLYTIC_CUSTOMERS = {
-    9003: "Katherine Johnson",
-    9004: "Dorothy Vaughan",
-    9005: "Mary Jackson",
-    9006: "Annie Easley",
-    9007: "Darden Aeronautics",
-}
 
 
 @dataclass
@@ -99,10 +90,6 @@ def run_demo(
     webhook_events = sorted((root / "events" / "webhook").glob("*.json"))
     with LocalStack(root, secrets, seed=seed) as stack:
         webhook_secret = stack.secrets[WEBHOOK_SECRET]
-        everlytic = stack.simulators.get("everlytic")
-        if isinstance(everlytic, EverlyticSimulator):
-            for customer_id, name in EVERLYTIC_CUSTOMERS.items():
-                everlytic.seed_customer(customer_id, name=name, status="on")
         out.write(f"Local stack up: moto at {stack.endpoint_url}, simulators: {', '.join(stack.simulators)}\n\n")
         sources: dict[str, SourceReport] = {}
         for path in webhook_events:

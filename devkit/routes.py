@@ -56,7 +56,7 @@ def connector(root: Path, vendor: str, folder: str, routes: routing.Routing) -> 
         if isinstance(value, type) and issubclass(value, Connector) and value is not Connector
     )
     settings = VendorSettings(vendor=vendor, state_table="-", vendor_secret_name="-", dlq_url="-")
-    config = routes.vendors[vendor]
+    config = routes.vendor(vendor)
     settings = settings.model_copy(update={"field_map": dict(config.field_map), "vendor_options": dict(config.options)})
     instance: Connector = connector_class(settings, lambda force: dict(PLACEHOLDER_SECRET))
     return instance
@@ -67,21 +67,23 @@ def check(root: Path, routing_path: Path | None, event_path: Path | None, out: T
     path = routing_path or routing.SHIPPED
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    routes = routing.parse(path.read_text(), path.name)
     functions = template_vendors(root)
-    if set(routes.vendors) != set(functions):
-        raise InputError(
-            f"{path.name}: vendors {sorted(routes.vendors)} are not the template's vendor functions {sorted(functions)}"
-        )
+    routes = routing.parse(path.read_text(), path.name, set(functions))
+    unknown = sorted(set(routes.vendors) - set(functions))
+    if unknown:
+        raise InputError(f"{path.name}: vendors {unknown} are not vendor functions of the template")
     connectors = {vendor: connector(root, vendor, folder, routes) for vendor, folder in functions.items()}
     out.write(f"routing {path.name}: valid; every field map names fields its vendor has\n")
     for source, routed in routes.sources.items():
+        if routed.vendors == "all":
+            out.write(f"  {source} -> all: {', '.join(functions)}\n")
+            continue
         described = [
             r.vendor + (f" when {r.when.model_dump(exclude_none=True)}" if r.when else "") for r in routed.vendors
         ]
         out.write(f"  {source} -> {', '.join(described)}\n")
-    for vendor, config in routes.vendors.items():
-        mapped = ", ".join(f"{field} <- attributes.{attribute}" for field, attribute in config.field_map.items())
+    for vendor in functions:
+        mapped = ", ".join(f"{field} <- attributes.{a}" for field, a in routes.vendor(vendor).field_map.items())
         out.write(f"  {vendor}: {mapped or 'no custom fields'}\n")
     if event_path is not None:
         show_event(read_json_object(event_path, "(an API Gateway event)"), event_path, routes, connectors, out)
@@ -101,7 +103,7 @@ def show_event(
     out.write(f"{path.name} ({source_name}): {len(changes)} change(s)\n")
     for change in changes:
         out.write(f"  change {change.change_id}, customer {change.customer.key}\n")
-        for vendor in routes.vendors_for(source_name):
+        for vendor in routes.vendors_for(source_name, connectors):
             out.write(f"    {vendor}: {describe(vendor, change, routes, connectors[vendor])}\n")
 
 

@@ -43,43 +43,13 @@ WEBHOOK_SECRETS: dict[str, Any] = {
 
 
 def vendor_secrets() -> dict[str, Any]:
-    """Every secret the local stack seeds; port 0 asks for a free port per test."""
-    return {
-        WEBHOOK_SECRET_NAME: dict(WEBHOOK_SECRETS),
-        "customer-sync/local/exsalerate": {
-            "base_url": "http://127.0.0.1:0",
-            "username": "sync-user",
-            "password": "sync-pass",
-            "site_owner_id": 1,
-            "assigned_to_email": "sales@example.com",
-        },
-        "customer-sync/local/exigo": {
-            "base_url": "http://127.0.0.1:0",
-            "api": "rest",
-            "login_name": "sync",
-            "password": "sync-pass",
-            "company": "acme",
-        },
-        "customer-sync/local/centra": {
-            "base_url": "http://127.0.0.1:0/ams/system/service/module/soap/api",
-            "username": "demo",
-            "password": "demo",
-            "store": 1,
-        },
-        "customer-sync/local/expandable": {
-            "base_url": "http://127.0.0.1:0",
-            "data_source": "DEMO",
-            "user_name": "sync",
-            "password": "sync-pass",
-        },
-        "customer-sync/local/everlytic": {
-            "base_url": "http://127.0.0.1:0",
-            "api": "rest",
-            "xmlrpc_url": "http://127.0.0.1:0/xmlrpc",
-            "username": "sync",
-            "api_key": "sync-key",
-        },
-    }
+    """Every secret the local stack seeds: local/secrets.json, every simulator on a free port (port 0), and the
+    webhook's test secrets."""
+    from devkit.stack.local import load_secrets, on_free_ports
+
+    values = on_free_ports(load_secrets(ROOT / "local" / "secrets.json"))
+    values[WEBHOOK_SECRET_NAME] = dict(WEBHOOK_SECRETS)
+    return values
 
 
 def forget_secrets() -> None:

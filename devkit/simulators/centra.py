@@ -27,6 +27,7 @@ import re
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 from lxml import etree
@@ -160,4 +161,14 @@ def _soap_fault(side: str, message: str, status: int = 500) -> Response:
         f"<soap:Fault><faultcode>soap:{escape(side)}</faultcode><faultstring>{escape(message)}</faultstring>"
         "</soap:Fault>",
         status=status,
+    )
+
+
+def from_secret(secret: dict[str, Any]) -> CentraSimulator:
+    """The simulator that accepts the credentials of this vendor's secret."""
+    return CentraSimulator(
+        secret["username"],
+        secret["password"],
+        stores=(int(secret.get("store", 1)),),
+        path=urlsplit(secret["base_url"]).path,
     )

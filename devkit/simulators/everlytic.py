@@ -21,6 +21,7 @@ import hashlib
 import json
 import xmlrpc.client
 from typing import Any
+from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 from werkzeug.routing import Rule
@@ -165,3 +166,10 @@ def _to_xml(parent: ElementTree.Element, value: Any) -> None:
             _to_xml(ElementTree.SubElement(parent, "item"), item)
     else:
         parent.text = "" if value is None else str(value)
+
+
+def from_secret(secret: dict[str, Any]) -> EverlyticSimulator:
+    """The simulator that accepts the credentials of this vendor's secret."""
+    return EverlyticSimulator(
+        secret["username"], secret["api_key"], xmlrpc_path=urlsplit(secret.get("xmlrpc_url", "/xmlrpc")).path
+    )

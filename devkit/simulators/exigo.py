@@ -330,3 +330,8 @@ def _is_datetime(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def from_secret(secret: dict[str, Any]) -> ExigoSimulator:
+    """The simulator that accepts the credentials of this vendor's secret."""
+    return ExigoSimulator(secret["login_name"], secret["password"], secret["company"])

@@ -203,3 +203,8 @@ def _json(body: dict[str, Any], status: int = 200) -> Response:
 
 def _error(exc: ExpandableError) -> Response:
     return _json({"MESSAGE": exc.message, "MESSAGE_CODE": exc.code}, status=exc.status)
+
+
+def from_secret(secret: dict[str, Any]) -> ExpandableSimulator:
+    """The simulator that accepts the credentials of this vendor's secret."""
+    return ExpandableSimulator(secret["data_source"], secret["user_name"], secret["password"])

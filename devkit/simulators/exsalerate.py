@@ -248,3 +248,8 @@ def _parse_xml(raw: bytes) -> dict[str, Any]:
     if names != sorted(names):
         raise BadBody({"model": ["DataContract elements must be in alphabetical order."]})
     return body
+
+
+def from_secret(secret: dict[str, Any]) -> ExsalerateSimulator:
+    """The simulator that accepts the credentials of this vendor's secret."""
+    return ExsalerateSimulator(secret["username"], secret["password"], int(secret.get("site_owner_id", 1)))

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flow import ALL_VENDORS
 
 from devkit.stack.local import load_secrets, on_free_ports
+from flow import ALL_VENDORS
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e

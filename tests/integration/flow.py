@@ -180,7 +180,6 @@ def records_after(
     """Run ``changes`` through ``vendor`` on a fresh stack whose vendor secret has ``overrides``;
     return the simulator's records. For comparing transports of one vendor."""
     from conftest import FakeLambdaContext, forget_secrets
-
     from custsync.runtime import build_handler
     from devkit.stack.local import LocalStack
 

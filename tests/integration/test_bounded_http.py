@@ -9,11 +9,11 @@ import time
 
 import httpx
 import pytest
-from hostile_servers import Behaviour, answer, head, hostile
 
 from custsync.deadline import DeadlineExceeded, invocation
 from custsync.failures import classify
 from custsync.transport.http import BoundedHttp, CallLimits, ResponseTooLarge
+from hostile_servers import Behaviour, answer, head, hostile
 
 MiB = 1024 * 1024
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flow import FIXTURES, VendorFlow, change, element_names
 
 from devkit.simulators.centra import SUCCESS_NEWER
+from flow import FIXTURES, VendorFlow, change, element_names
 
 pytestmark = pytest.mark.vendor("centra")
 

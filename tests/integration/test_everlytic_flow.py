@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from flow import VendorFlow, change, records_after
 
 pytestmark = pytest.mark.vendor("everlytic")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flow import VendorFlow, change, records_after
 
 from custsync.transport import soap
+from flow import VendorFlow, change, records_after
 
 pytestmark = pytest.mark.vendor("exigo")
 SOAP = {"customer-sync/local/exigo": {"api": "soap"}}

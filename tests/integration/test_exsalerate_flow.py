@@ -8,10 +8,10 @@ import time
 from typing import Any
 
 import pytest
-from flow import ALL_VENDORS, VendorFlow, change, emitted_metrics, shopify_customer, shopify_event
 
 from custsync.config import WebhookSettings
 from custsync.webhook import build_webhook_app
+from flow import ALL_VENDORS, VendorFlow, change, emitted_metrics, shopify_customer, shopify_event
 
 pytestmark = pytest.mark.vendor("exsalerate")
 SECRET = "test-shopify-client-secret"

@@ -21,12 +21,12 @@ from typing import Any, cast
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from conftest import FakeLambdaContext, forget_secrets
+from custsync.runtime import build_handler
 from flow import change, dlq_messages, queue, queue_depth, sqs_batch
 from hostile_servers import Behaviour, answer, flood, hostile, redirect, trickle
 from hostile_xml import ENTITY_ATTACKS, SECRET, bait, with_doctype
-
-from custsync.runtime import build_handler
 
 MiB = 1024 * 1024
 CALL_TIMEOUT = 1.0

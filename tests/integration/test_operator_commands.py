@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flow import change, dlq_messages, pump, queue, queue_depth
 
 from devkit.cli import main
+from flow import change, dlq_messages, pump, queue, queue_depth
 
 FUNCTION = "ExsalerateFunction"
 

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flow import change, dlq_messages, pump, queue, queue_depth, sqs_batch
 
 from custsync.model import CustomerChange
 from custsync.state import DynamoStateStore
+from flow import change, dlq_messages, pump, queue, queue_depth, sqs_batch
 
 EXSALERATE = "ExsalerateFunction"
 

@@ -9,6 +9,7 @@ import io
 from typing import Any
 
 import pytest
+
 from flow import change, emitted_metrics, queue, sqs_batch
 
 

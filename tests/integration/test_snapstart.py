@@ -9,9 +9,9 @@ from typing import Any
 
 import boto3
 import snapshot_restore_py
-from flow import change, pump, queue, rotate_password
 
 from custsync.transport import soap
+from flow import change, pump, queue, rotate_password
 
 
 def run_hooks(kind: str) -> None:

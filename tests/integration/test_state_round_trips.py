@@ -10,9 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flow import change, pump, queue
 
 from custsync import aws
+from flow import change, pump, queue
 
 FUNCTION = "ExsalerateFunction"
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from flow import ALL_VENDORS, api_event, emitted_metrics
 
 PATH = "/vendors/exsalerate/customers/{key}"

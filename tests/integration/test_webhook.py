@@ -7,11 +7,11 @@ import json
 from typing import Any
 
 import pytest
-from flow import ALL_VENDORS, api_event, queue_depth, shopify_customer, shopify_event
 
 from custsync.config import WebhookSettings
 from custsync.sources.shopify import sign
 from custsync.webhook import build_webhook_app
+from flow import ALL_VENDORS, api_event, queue_depth, shopify_customer, shopify_event
 
 SECRET = "test-shopify-client-secret"
 

@@ -11,10 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import WEBHOOK_SECRETS
-from flow import api_event, signed
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+
+from conftest import WEBHOOK_SECRETS
+from flow import api_event, signed
 
 ANSWERS = {200, 202, 400, 401, 404, 413}
 json_values = st.recursive(

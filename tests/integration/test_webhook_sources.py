@@ -9,11 +9,11 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import WEBHOOK_SECRET_NAME, WEBHOOK_SECRETS, forget_secrets
-from flow import ALL_VENDORS, SOURCE_SAMPLES, api_event, queue_depth, sample_event, signed
 
+from conftest import WEBHOOK_SECRET_NAME, WEBHOOK_SECRETS, forget_secrets
 from custsync.config import WebhookSettings
 from custsync.webhook import build_webhook_app
+from flow import ALL_VENDORS, SOURCE_SAMPLES, api_event, queue_depth, sample_event, signed
 
 Post = Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]
 

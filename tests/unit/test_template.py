@@ -9,6 +9,7 @@ import pytest
 
 from custsync.config import VendorSettings
 from devkit.stack.template import Template
+from devkit.vendors import render, vendor_names
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = Template(ROOT / "template.yaml")
@@ -33,8 +34,12 @@ def queue_of(logical_id: str) -> dict[str, Any]:
     return {"properties": properties, "event": event["Properties"]}
 
 
-def test_every_vendor_function_is_found() -> None:
-    assert len(VENDOR_FUNCTIONS) == 5
+def test_every_vendor_of_vendors_yaml_has_its_function_and_nothing_else_does() -> None:
+    assert sorted(f"{name.capitalize()}Function" for name in vendor_names(ROOT)) == VENDOR_FUNCTIONS
+
+
+def test_the_templates_per_vendor_parts_are_what_vendors_yaml_says() -> None:
+    assert render(ROOT) == (ROOT / "template.yaml").read_text(), "run `make template`"
 
 
 @pytest.mark.parametrize("logical_id", VENDOR_FUNCTIONS)

@@ -17,12 +17,13 @@ import functools
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from custsync import aws
 from custsync.errors import ConfigurationError
@@ -32,6 +33,8 @@ from custsync.observability import logger, metrics
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SSMProvider
 
+# pydantic's name for a branch of a union in an error's location (list[Route], literal['all']): not a key.
+_UNION_TAG = re.compile(r"^\w+\[.*\]$")
 SHIPPED = Path(__file__).with_name("routing.yaml")
 CACHE_SECONDS = 300
 
@@ -70,7 +73,7 @@ class Route(BaseModel):
 class SourceRoutes(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    vendors: list[Route]
+    vendors: list[Route] | Literal["all"]
 
     @field_validator("vendors", mode="before")
     @classmethod
@@ -81,6 +84,20 @@ class SourceRoutes(BaseModel):
             if isinstance(value, list)
             else value
         )
+
+    @field_validator("vendors")
+    @classmethod
+    def _known(cls, value: list[Route] | str, info: ValidationInfo) -> list[Route] | str:
+        """When the vendors that exist are known (the caller's context), a route names one of them."""
+        known = (info.context or {}).get("vendors")
+        if known is not None and isinstance(value, list):
+            for index, route in enumerate(value):
+                if route.vendor not in known:
+                    raise PydanticCustomError(
+                        "unknown_vendor", "{index}: '{vendor}' is not a vendor ({known})",
+                        {"index": index, "vendor": route.vendor, "known": ", ".join(sorted(known))},
+                    )  # fmt: skip
+        return value
 
 
 class VendorConfig(BaseModel):
@@ -94,28 +111,27 @@ class Routing(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     sources: dict[str, SourceRoutes]
-    vendors: dict[str, VendorConfig]
+    vendors: dict[str, VendorConfig] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _routes_name_configured_vendors(self) -> Routing:
-        for source, routes in self.sources.items():
-            for index, route in enumerate(routes.vendors):
-                if route.vendor not in self.vendors:
-                    known = ", ".join(sorted(self.vendors))
-                    raise ValueError(
-                        f"sources.{source}.vendors.{index}: '{route.vendor}' is not under vendors ({known})"
-                    )
-        return self
-
-    def vendors_for(self, source: str) -> list[str]:
+    def vendors_for(self, source: str, known: Iterable[str]) -> list[str]:
+        """The vendors (of ``known``, the ones there are) ``source``'s changes go to."""
         routes = self.sources.get(source)
-        return [route.vendor for route in routes.vendors] if routes else []
+        if routes is None:
+            return []
+        if routes.vendors == "all":
+            return list(known)
+        routed = {route.vendor for route in routes.vendors}
+        return [vendor for vendor in known if vendor in routed]
+
+    def vendor(self, name: str) -> VendorConfig:
+        """A vendor's field map and options (none when the file has no entry for it)."""
+        return self.vendors.get(name, VendorConfig())
 
     def unmet(self, source: str, vendor: str, customer: Customer) -> str | None:
         """Why ``customer``'s change from ``source`` is not for ``vendor``, or None. A source the routing does
         not name (an operator batch, the sync API) has no conditions."""
         routes = self.sources.get(source)
-        if routes is None:
+        if routes is None or routes.vendors == "all":
             return None
         for route in routes.vendors:
             if route.vendor == vendor:
@@ -136,8 +152,9 @@ _Loader.add_implicit_resolver(
 )
 
 
-def parse(text: str, origin: str) -> Routing:
-    """``text`` (YAML) as routing, or a ``ConfigurationError`` naming ``origin``, the line and the problem."""
+def parse(text: str, origin: str, known: Collection[str] | None = None) -> Routing:
+    """``text`` (YAML) as routing, or a ``ConfigurationError`` naming ``origin``, the line and the problem;
+    ``known``: the vendors there are, when the caller knows them (a route must name one)."""
     try:
         node = yaml.compose(text, Loader=_Loader)
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
@@ -146,16 +163,18 @@ def parse(text: str, origin: str) -> Routing:
         line = f":{mark.line + 1}" if mark is not None else ""
         raise ConfigurationError(f"routing {origin}{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
     try:
-        return Routing.model_validate(data)
+        return Routing.model_validate(data, context={"vendors": known})
     except ValidationError as exc:
         lines = _lines(node)
         problems = []
-        for error in exc.errors()[:5]:
-            path = [str(part) for part in error["loc"]]
+        # A list of routes failing is also "not 'all'", the other form: that second error says nothing.
+        errors = [e for e in exc.errors() if not (e["type"] == "literal_error" and not isinstance(e["input"], str))]
+        for error in errors[:5]:
+            path = [str(part) for part in error["loc"] if not _UNION_TAG.match(str(part))]
             message = str(error["msg"]).removeprefix("Value error, ")
-            if message.startswith("sources."):  # a cross-check names its own path
-                path = message.split(":", 1)[0].split(".")
-                message = message.split(": ", 1)[1]
+            if error["type"] == "unknown_vendor":  # names the route's index itself
+                index, message = message.split(": ", 1)
+                path.append(index)
             problems.append(f"{origin}:{_line_of(lines, path)}: {'.'.join(path) or 'routing'}: {message}")
         raise ConfigurationError("invalid routing: " + "; ".join(problems)) from exc
 
@@ -188,21 +207,17 @@ _lock = threading.Lock()
 _last_good: Routing | None = None
 
 
-@functools.cache
-def shipped() -> Routing:
-    return parse(SHIPPED.read_text(), SHIPPED.name)
-
-
-def current() -> Routing:
+def current(known: Collection[str] | None = None) -> Routing:
     """The SSM parameter's routing when ``ROUTING_PARAMETER`` names one, else the shipped file's."""
     global _last_good
     name = os.environ.get("ROUTING_PARAMETER", "")
+    frozen = frozenset(known) if known is not None else None
     if not name:
-        return shipped()
+        return _parsed(SHIPPED.read_text(), SHIPPED.name, frozen)
     text = _parameter(name)
     with _lock:
         try:
-            _last_good = _parsed(text, f"SSM {name}")
+            _last_good = _parsed(text, f"SSM {name}", frozen)
         except ConfigurationError as exc:
             if _last_good is None:
                 raise
@@ -211,9 +226,9 @@ def current() -> Routing:
         return _last_good
 
 
-@functools.lru_cache(maxsize=4)
-def _parsed(text: str, origin: str) -> Routing:
-    return parse(text, origin)
+@functools.lru_cache(maxsize=8)
+def _parsed(text: str, origin: str, known: frozenset[str] | None) -> Routing:
+    return parse(text, origin, known)
 
 
 def _parameter(name: str) -> str:
@@ -231,6 +246,5 @@ def forget() -> None:
     """Drop the cached routing (tests, and after a SnapStart restore)."""
     global _last_good
     _last_good = None
-    shipped.cache_clear()
     _parsed.cache_clear()
     _ssm.cache_clear()

@@ -37,7 +37,7 @@ from custsync.config import VendorSettings
 from custsync.connector import Connector
 from custsync.deadline import invocation
 from custsync.engine import EngineSettings, Outcome, SyncEngine
-from custsync.errors import ConfigurationError, PermanentError, RetryableError, SyncError
+from custsync.errors import PermanentError, RetryableError, SyncError
 from custsync.failures import classify
 from custsync.model import Customer, CustomerChange
 from custsync.observability import logger, metrics, traced
@@ -183,9 +183,7 @@ class VendorRuntime:
 def with_routing(settings: VendorSettings, routes: routing.Routing) -> VendorSettings:
     """The vendor's field map and options from the routing file: read at cold start, so a change to them
     takes effect with the next container (routes and conditions are read on every batch)."""
-    vendor = routes.vendors.get(settings.vendor)
-    if vendor is None:
-        raise ConfigurationError(f"routing has no vendors.{settings.vendor}: every vendor function needs an entry")
+    vendor = routes.vendor(settings.vendor)
     return settings.model_copy(update={"field_map": dict(vendor.field_map), "vendor_options": dict(vendor.options)})
 
 

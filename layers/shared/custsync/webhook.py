@@ -101,15 +101,11 @@ def _signable(text: str, what: str) -> str:
     return text
 
 
-def check_routes(routes: routing.Routing, vendor_queues: dict[str, str]) -> None:
-    """Every vendor a source is routed to must have a queue (``VENDOR_QUEUES``)."""
-    missing = sorted({v for source in routes.sources for v in routes.vendors_for(source)} - set(vendor_queues))
-    if missing:
-        raise ConfigurationError(f"routing routes to {', '.join(missing)}, which VENDOR_QUEUES has no queue for")
-
-
 def build_webhook_app(settings: WebhookSettings, fanout: FanOut | None = None) -> APIGatewayRestResolver:
-    check_routes(routing.current(), settings.vendor_queues)  # a bad routing fails the cold start, naming why
+    known_vendors = list(settings.vendor_queues)
+    routing.current(
+        known_vendors
+    )  # a routing that does not validate, or names a vendor with no queue, fails the cold start
     app = APIGatewayRestResolver()
     queues = fanout or FanOut(settings.vendor_queues)
 
@@ -150,7 +146,7 @@ def build_webhook_app(settings: WebhookSettings, fanout: FanOut | None = None) -
             metrics.add_metric(name="WebhooksAccepted", unit="Count", value=1)
             logger.info("nothing to queue", extra={"source": source_name})
             return _json(200, {"changeIds": [], "vendors": []})
-        routed = routing.current().vendors_for(source_name)
+        routed = routing.current(known_vendors).vendors_for(source_name, known_vendors)
         if not routed:
             return _json(404, {"error": f"source: '{source_name}' is routed to no vendor (routing sources)"})
         vendors: list[str] = []

@@ -10,14 +10,14 @@ from typing import Any
 import httpx
 import pytest
 import zeep
-from hostile_xml import ENTITY_ATTACKS, SECRET, bait, malformed, with_doctype
 from lxml import etree
-from soap_answers import SOAP_ENV, fault_of
 from zeep.exceptions import Fault as ZeepFault
 from zeep.exceptions import TransportError
 
 from devkit.simulators.base import SimulatorServer, serve
 from devkit.simulators.exigo import ExigoSimulator
+from hostile_xml import ENTITY_ATTACKS, SECRET, bait, malformed, with_doctype
+from soap_answers import SOAP_ENV, fault_of
 
 ROOT = Path(__file__).resolve().parents[3]
 WSDL = ROOT / "functions" / "exigo" / "exigo.wsdl"

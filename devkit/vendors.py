@@ -1,0 +1,206 @@
+"""Each vendor declared once: ``vendors.yaml`` lists them, ``functions/<vendor>/vendor.yaml`` says what is
+its own, and ``template.yaml``'s per-vendor parts are written from them (``make template``).
+
+The template stays plain CloudFormation (``sam validate --lint``, ``sam build`` and the local stack read it as
+it is); the parts between ``# >>> vendors: <part>`` and ``# <<< vendors: <part>`` are generated, and
+``tests/unit/test_template.py`` fails when they are not what this module would write.
+
+    python -m devkit.vendors          write template.yaml
+    python -m devkit.vendors --check  exit 1 if it is not current
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+MARKER = re.compile(r"^(?P<indent> *)# >>> vendors: (?P<part>[\w-]+).*$")
+
+PARAMETER = """\
+{Title}MaxConcurrency:
+  Type: Number
+  Default: 5
+  MinValue: 2
+  MaxValue: 1000
+  Description: Most {Title} function instances the queue invokes at once; also {Title}'s rate guard.
+"""
+WEBHOOK_POLICY = """\
+- SQSSendMessagePolicy:
+    QueueName: !GetAtt {Title}Queue.QueueName
+"""
+RESOURCES = """\
+# ---- {Title} {rule}
+{Title}Secret:
+  Type: AWS::SecretsManager::Secret
+  Properties:
+    Name: !Sub customer-sync/${{Stage}}/{name}
+    Description: {secret}
+    SecretString: {placeholder}
+
+{Title}DLQ:
+  Type: AWS::SQS::Queue
+  Properties:
+    QueueName: !Sub customer-sync-${{Stage}}-{name}-dlq.fifo
+    FifoQueue: true
+    MessageRetentionPeriod: 1209600
+
+{Title}Queue:
+  Type: AWS::SQS::Queue
+  Properties:
+    QueueName: !Sub customer-sync-${{Stage}}-{name}.fifo
+    FifoQueue: true
+    ContentBasedDeduplication: false
+    VisibilityTimeout: 180
+    RedrivePolicy:
+      deadLetterTargetArn: !GetAtt {Title}DLQ.Arn
+      # A backstop only: the function parks a change with its reason first (MAX_RECEIVES, default 40).
+      maxReceiveCount: 50
+
+{Title}Function:
+  Type: AWS::Serverless::Function
+  Metadata:
+    BuildMethod: makefile
+  Properties:
+    Description: {description}
+    CodeUri: functions/{name}
+    Handler: {name}.app.lambda_handler
+    Environment:
+      Variables:
+        VENDOR: {name}
+        STATE_TABLE: !Ref SyncStateTable
+        VENDOR_SECRET_NAME: !Ref {Title}Secret
+        DLQ_URL: !Ref {Title}DLQ
+        MAX_ATTEMPTS: "5"
+    Policies:
+      - !If
+        - RoutedBySsm
+        - SSMParameterReadPolicy:
+            ParameterName: !Ref RoutingParameter
+        - !Ref AWS::NoValue
+      - DynamoDBCrudPolicy:
+          TableName: !Ref SyncStateTable
+      - AWSSecretsManagerGetSecretValuePolicy:
+          SecretArn: !Ref {Title}Secret
+      - SQSSendMessagePolicy:
+          QueueName: !GetAtt {Title}DLQ.QueueName
+      - Statement:
+          - Effect: Allow
+            Action: [sqs:ChangeMessageVisibility, sqs:GetQueueUrl]
+            Resource: !GetAtt {Title}Queue.Arn
+    Events:
+      Queue:
+        Type: SQS
+        Properties:
+          Queue: !GetAtt {Title}Queue.Arn
+          BatchSize: 10
+          FunctionResponseTypes: [ReportBatchItemFailures]
+          ScalingConfig:
+            MaximumConcurrency: !Ref {Title}MaxConcurrency
+      Api:
+        Type: Api
+        Properties:
+          RestApiId: !Ref SyncApi
+          Path: /vendors/{name}/customers/{{key}}
+          Method: PUT
+          Auth:
+            Authorizer: AWS_IAM
+
+"""
+OUTPUTS = """\
+{Title}QueueUrl:
+  Value: !Ref {Title}Queue
+{Title}DLQUrl:
+  Value: !Ref {Title}DLQ
+"""
+
+
+def vendor_names(root: Path = ROOT) -> list[str]:
+    """The vendors, in ``vendors.yaml``'s order."""
+    names = yaml.safe_load((root / "vendors.yaml").read_text())["vendors"]
+    return [str(name) for name in names]
+
+
+def manifest(root: Path, name: str) -> dict[str, Any]:
+    """What is the vendor's own in the template: its function's and its secret's descriptions."""
+    path = root / "functions" / name / "vendor.yaml"
+    data: dict[str, Any] = yaml.safe_load(path.read_text())
+    return data
+
+
+def _fields(root: Path, name: str) -> dict[str, str]:
+    own = manifest(root, name)
+    title = name.capitalize()
+    return {
+        "name": name,
+        "Title": title,
+        "rule": "-" * (92 - len(title)),
+        "description": own["description"],
+        "secret": _quoted(own["secret"]),
+        "placeholder": _quoted(own["secret_placeholder"]),
+    }
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def parts(root: Path = ROOT) -> dict[str, str]:
+    """Each generated part of the template, unindented."""
+    vendors = [_fields(root, name) for name in vendor_names(root)]
+    queues = ", ".join(f'"{v["name"]}": "${{{v["Title"]}Queue}}"' for v in vendors)
+    return {
+        "parameters": "".join(PARAMETER.format(**v) for v in vendors),
+        "webhook-queues": f"VENDOR_QUEUES: !Sub >-\n  {{{queues}}}\n",
+        "webhook-policies": "".join(WEBHOOK_POLICY.format(**v) for v in vendors),
+        "resources": "".join(RESOURCES.format(**v) for v in vendors),
+        "outputs": "".join(OUTPUTS.format(**v) for v in vendors),
+    }
+
+
+def render(root: Path = ROOT) -> str:
+    """``template.yaml`` with every generated part written anew."""
+    generated = parts(root)
+    lines = (root / "template.yaml").read_text().splitlines(keepends=True)
+    out: list[str] = []
+    skipping = False
+    for line in lines:
+        if skipping:
+            if line.strip().startswith("# <<< vendors:"):
+                out.append(line)
+                skipping = False
+            continue
+        out.append(line)
+        marker = MARKER.match(line.rstrip("\n"))
+        if marker:
+            indent = marker["indent"]
+            body = generated[marker["part"]]
+            out.extend(f"{indent}{row}" if row.strip() else "\n" for row in body.splitlines(keepends=True))
+            skipping = True
+    return "".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="exit 1 if template.yaml is not current")
+    args = parser.parse_args(argv)
+    current = (ROOT / "template.yaml").read_text()
+    rendered = render(ROOT)
+    if args.check:
+        if rendered != current:
+            print("template.yaml is not what vendors.yaml says: run `make template`", file=sys.stderr)
+            return 1
+        return 0
+    (ROOT / "template.yaml").write_text(rendered)
+    print(json.dumps({"vendors": vendor_names(ROOT)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
