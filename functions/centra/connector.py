@@ -30,6 +30,7 @@ from custsync.connector import (
     VendorRequest,
     call_limits,
     check_lengths,
+    check_xml_text,
     require,
 )
 from custsync.errors import AuthError, PermanentError, SyncError
@@ -89,6 +90,7 @@ class CentraConnector(Connector):
             if known:
                 record[field] = value or ""
         check_lengths(record, MAX_LENGTHS, self.name)
+        check_xml_text(record, self.name)
         return VendorRequest((VendorCall(OPERATION, record),))
 
     def send(self, request: VendorRequest, context: SyncContext) -> SendResult:

@@ -148,3 +148,21 @@ def test_the_newer_ok_response_is_success_too(stack: Any, centra: Any, lambda_co
     assert (delivery.delivered, delivery.failed) == (1, 0)
     assert dlq_messages(stack, FUNCTION) == []
     assert "C-1" in simulator(stack).records
+
+
+def test_a_customer_holding_a_character_xml_cannot_carry_is_parked_and_its_batch_mates_applied(
+    stack: Any, centra: Any, lambda_context: Any
+) -> None:
+    queue(stack, FUNCTION, *(change(f"x-{n}", "2026-11-20T09:00:00Z", customer(n)) for n in range(3)))
+    queue(stack, FUNCTION, change("x-bad", "2026-11-20T09:00:00Z", customer(3, first_name="Ada\bLovelace")))
+    messages, event = sqs_batch(stack, FUNCTION)
+    assert len(messages) == 4
+
+    assert centra(event, lambda_context) == {"batchItemFailures": []}, "nothing is retried"
+
+    assert sorted(simulator(stack).records) == ["C-0", "C-1", "C-2"]
+    assert len(simulator(stack).calls) == 1, "the good customers in one call; the bad one never sent"
+    (parked,) = dlq_messages(stack, FUNCTION)
+    assert parked["body"]["change_id"] == "x-bad"
+    assert parked["errorType"] == "ValidationFailed"
+    assert parked["reason"] == "firstname: holds U+0008, a character XML cannot carry"
