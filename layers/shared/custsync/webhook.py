@@ -22,6 +22,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
+from custsync.api_docs import WEBHOOK
 from custsync.config import WebhookSettings
 from custsync.errors import ConfigurationError
 from custsync.fanout import FanOut
@@ -108,7 +109,7 @@ def build_webhook_app(settings: WebhookSettings, fanout: FanOut | None = None) -
         logger.error("webhook secret is misconfigured", extra={"source": source_name, "reason": str(exc)})
         return _json(503, {"error": f"source: '{source_name}' has a misconfigured secret; redeliver later"})
 
-    @app.post("/webhooks/<source_name>")
+    @app.post("/webhooks/<source_name>", **WEBHOOK.options)
     def receive(source_name: str) -> Response[Any]:
         source = SOURCES.get(source_name)
         try:
