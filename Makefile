@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: install demo chaos template test unit integration e2e lint typecheck validate build lock schema bench clean
+.PHONY: install demo chaos template test unit integration e2e lint typecheck validate build lock schema openapi bench clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,8 +44,9 @@ typecheck: $(STAMP) ## mypy strict; what deploys is checked for python3.13 (the 
 	$(BIN)/mypy layers/shared/custsync functions devkit tests benchmarks
 	$(BIN)/mypy --python-version 3.13 layers/shared/custsync functions devkit/stack/lambda_bootstrap.py
 
-template: $(STAMP) ## template.yaml's per-vendor parts, written from vendors.yaml and functions/<vendor>/vendor.yaml
+template: $(STAMP) ## template.yaml's per-vendor parts (from vendors.yaml and functions/<vendor>/vendor.yaml), then openapi.yaml
 	$(BIN)/python -m devkit.vendors
+	$(BIN)/python -m devkit.openapi
 
 validate: $(STAMP) ## sam validate --lint (cfn-lint)
 	$(BIN)/sam validate --lint
@@ -62,6 +63,9 @@ lock: $(STAMP) ## layers/shared/requirements.in -> the layer's hashed lock, pinn
 schema: $(STAMP) ## regenerate schemas/customer-change.json from the model
 	$(BIN)/python -c "import json; from custsync.model import customer_change_json_schema as s; \
 	open('schemas/customer-change.json', 'w').write(json.dumps(s(), indent=2, sort_keys=True) + '\n')"
+
+openapi: $(STAMP) ## regenerate openapi.yaml (the webhook and the sync API) from the routes' docs
+	$(BIN)/python -m devkit.openapi
 
 bench: build ## benchmarks/ -> BENCHMARKS.md
 	$(BIN)/python -m benchmarks.run --write BENCHMARKS.md

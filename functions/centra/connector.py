@@ -35,6 +35,7 @@ from custsync.sdk import (
     VendorSettings,
     call_limits,
     check_lengths,
+    check_xml_text,
     known_value,
     require,
 )
@@ -92,6 +93,7 @@ class CentraConnector(Connector):
             if known:
                 record[field] = value or ""
         check_lengths(record, MAX_LENGTHS, self.name)
+        check_xml_text(record, self.name)
         return VendorRequest((VendorCall(OPERATION, record),))
 
     def send(self, request: VendorRequest, context: SyncContext) -> SendResult:

@@ -29,6 +29,7 @@ from custsync.sdk import (
     VendorRequest,
     VendorSettings,
     call_limits,
+    check_xml_text,
     checked_field_map,
     known_value,
     secret_choice,
@@ -114,6 +115,9 @@ class ExigoConnector(Connector):
         extended = _changed(self._extended_fields(customer), self._extended_fields(previous) if previous else {})
         if extended:
             calls.append(VendorCall(UPDATE_EXTENDED, {**identity, **self._extended_identity(context), **extended}))
+        if self.api == "soap":
+            for call in calls:
+                check_xml_text(call.payload, self.name)
         return VendorRequest(tuple(calls))
 
     def send(self, request: VendorRequest, context: SyncContext) -> SendResult:

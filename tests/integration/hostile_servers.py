@@ -36,16 +36,31 @@ def answer(status: int, body: bytes, content_type: str = "application/json", **e
     return behave
 
 
-def trickle(status: int, body: bytes, interval: float, content_type: str = "application/json") -> Behaviour:
-    """The whole answer, status line included, one byte every ``interval`` seconds."""
-    message = head(status, {"Content-Type": content_type, "Content-Length": str(len(body))}) + body
+class Trickle:
+    """The whole answer, status line included, one byte every ``interval`` seconds.
 
-    def behave(conn: socket.socket) -> None:
-        for index in range(len(message)):
-            conn.sendall(message[index : index + 1])
-            time.sleep(interval)
+    ``sent`` counts the bytes the client took before it hung up: a client that cuts the call at its deadline
+    leaves it far below ``total``, however slow the machine running the test.
+    """
 
-    return behave
+    def __init__(self, status: int, body: bytes, interval: float, content_type: str) -> None:
+        self.message = head(status, {"Content-Type": content_type, "Content-Length": str(len(body))}) + body
+        self.interval = interval
+        self.sent = 0
+
+    @property
+    def total(self) -> int:
+        return len(self.message)
+
+    def __call__(self, conn: socket.socket) -> None:
+        for index in range(len(self.message)):
+            conn.sendall(self.message[index : index + 1])
+            self.sent = index + 1
+            time.sleep(self.interval)
+
+
+def trickle(status: int, body: bytes, interval: float, content_type: str = "application/json") -> Trickle:
+    return Trickle(status, body, interval, content_type)
 
 
 def flood(status: int, size: int, content_type: str = "application/json", prefix: bytes = b"") -> Behaviour:

@@ -130,3 +130,21 @@ def test_the_newer_ok_response_is_success_too(vendor: VendorFlow) -> None:
     assert (delivery.delivered, delivery.failed) == (1, 0)
     assert vendor.dlq() == []
     assert "C-1" in vendor.simulator.records
+
+
+def test_a_customer_holding_a_character_xml_cannot_carry_is_parked_and_its_batch_mates_applied(
+    vendor: VendorFlow,
+) -> None:
+    vendor.queue(*(change(f"x-{n}", "2026-11-20T09:00:00Z", customer(n)) for n in range(3)))
+    vendor.queue(change("x-bad", "2026-11-20T09:00:00Z", customer(3, first_name="Ada\bLovelace")))
+    messages, event = vendor.sqs_batch()
+    assert len(messages) == 4
+
+    assert vendor.invoke(event) == {"batchItemFailures": []}, "nothing is retried"
+
+    assert sorted(vendor.simulator.records) == ["C-0", "C-1", "C-2"]
+    assert len(vendor.simulator.calls) == 1, "the good customers in one call; the bad one never sent"
+    (parked,) = vendor.dlq()
+    assert parked["body"]["change_id"] == "x-bad"
+    assert parked["errorType"] == "ValidationFailed"
+    assert parked["reason"] == "firstname: holds U+0008, a character XML cannot carry"

@@ -119,6 +119,17 @@ def test_a_server_fault_is_retried_and_a_client_fault_is_not(vendor: VendorFlow)
 
 
 @pytest.mark.parametrize("secrets", [SOAP], indirect=True)
+def test_a_character_xml_cannot_carry_is_refused_before_any_call(vendor: VendorFlow) -> None:
+    vendor.queue(change("x-1", "2026-11-20T09:00:00Z", {"key": "E1", "last_name": "Love\x00lace"}))
+
+    assert vendor.pump().failed == 0, "parked at once, not retried"
+
+    (parked,) = vendor.dlq()
+    assert parked["reason"] == "LastName: holds U+0000, a character XML cannot carry"
+    assert vendor.simulator.calls == []
+
+
+@pytest.mark.parametrize("secrets", [SOAP], indirect=True)
 def test_a_refused_soap_login_is_read_again_once(vendor: VendorFlow) -> None:
     vendor.queue(change("x-1", "2026-11-20T09:00:00Z", {"key": "E1", "email": "a@example.com"}))
     vendor.pump()

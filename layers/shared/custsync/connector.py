@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -163,6 +164,20 @@ def check_lengths(
         if isinstance(value, str) and length(value) > limit:
             raise ValidationFailed(
                 name, f"is {length(value)} characters; {vendor} allows at most {limit}", vendor=vendor
+            )
+
+
+# Every character XML 1.0 can carry (https://www.w3.org/TR/xml/#charsets): a SOAP request cannot hold any other.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def check_xml_text(payload: Mapping[str, Any], vendor: str) -> None:
+    """Raise ``ValidationFailed`` naming the first field holding a character XML cannot carry (a control one)."""
+    for name, value in payload.items():
+        found = _NOT_XML.search(value) if isinstance(value, str) else None
+        if found:
+            raise ValidationFailed(
+                name, f"holds U+{ord(found.group()):04X}, a character XML cannot carry", vendor=vendor
             )
 
 

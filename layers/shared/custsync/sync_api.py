@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from pydantic import ValidationError
 
+from custsync.api_docs import SYNC_API
 from custsync.engine import Outcome
 from custsync.errors import AuthError, Incomplete, RetryableError, SyncError
 from custsync.failures import classify
@@ -30,7 +31,7 @@ def build_api(runtime: VendorRuntime) -> APIGatewayRestResolver:
     app = APIGatewayRestResolver()
     vendor = runtime.settings.vendor
 
-    @app.put("/vendors/<vendor_name>/customers/<key>")
+    @app.put("/vendors/<vendor_name>/customers/<key>", **SYNC_API.options)
     def put_customer(vendor_name: str, key: str) -> Response[Any]:
         if vendor_name != vendor:
             return _rejected(404, f"vendor: this function serves '{vendor}', not '{vendor_name}'")

@@ -23,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from custsync import routing
+from custsync.api_docs import WEBHOOK
 from custsync.config import WebhookSettings
 from custsync.errors import ConfigurationError
 from custsync.fanout import FanOut
@@ -113,7 +114,7 @@ def build_webhook_app(settings: WebhookSettings, fanout: FanOut | None = None) -
         logger.error("webhook secret is misconfigured", extra={"source": source_name, "reason": str(exc)})
         return _json(503, {"error": f"source: '{source_name}' has a misconfigured secret; redeliver later"})
 
-    @app.post("/webhooks/<source_name>")
+    @app.post("/webhooks/<source_name>", **WEBHOOK.options)
     def receive(source_name: str) -> Response[Any]:
         source = SOURCES.get(source_name)
         try:
