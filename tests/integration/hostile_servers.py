@@ -39,8 +39,8 @@ def answer(status: int, body: bytes, content_type: str = "application/json", **e
 class Trickle:
     """The whole answer, status line included, one byte every ``interval`` seconds.
 
-    ``sent`` counts the bytes the client took before it hung up: a client that cuts the call at its deadline
-    leaves it far below ``total``, however slow the machine running the test.
+    ``sent`` counts the bytes the client took before it hung up, so a test can bound how long the client
+    listened without timing anything itself: see ``most_sent_in``.
     """
 
     def __init__(self, status: int, body: bytes, interval: float, content_type: str) -> None:
@@ -51,6 +51,12 @@ class Trickle:
     @property
     def total(self) -> int:
         return len(self.message)
+
+    def most_sent_in(self, seconds: float) -> int:
+        """The most bytes a client listening ``seconds`` can have taken. Each byte is followed by a sleep of
+        ``interval``, so a slow machine only sends fewer; two more are written before a hung-up client's
+        reset is seen."""
+        return int(seconds / self.interval) + 2
 
     def __call__(self, conn: socket.socket) -> None:
         for index in range(len(self.message)):

@@ -117,7 +117,7 @@ def test_a_reply_trickled_a_byte_at_a_time_is_cut_at_the_calls_deadline(
     trickled = trickle(200, SLOW_RECORD, interval=0.05)
     run = against(target, trickled)
     assert "did not answer within the call's deadline (ReadTimeout); the outcome is unknown" in parked_reason(run)
-    assert trickled.sent < trickled.total / 4, "the call ran on after its deadline"
+    assert trickled.sent <= trickled.most_sent_in(CALL_TIMEOUT + 0.5), "the call ran on after its deadline"
 
 
 def test_the_call_never_outlives_the_invocation(against: Callable[..., Run]) -> None:
@@ -125,7 +125,7 @@ def test_the_call_never_outlives_the_invocation(against: Callable[..., Run]) -> 
     trickled = trickle(200, SLOW_RECORD, interval=0.05)  # whole in ~50 s: inside the 60 s call timeout
     run = against("exsalerate", trickled, timeout_seconds=3.0, CALL_TIMEOUT_SECONDS="60", DEADLINE_MARGIN_SECONDS="1")
     assert "did not answer within the call's deadline" in parked_reason(run)
-    assert trickled.sent < trickled.total / 4, "the call outlived the invocation's remaining time"
+    assert trickled.sent <= trickled.most_sent_in(3.0), "the call outlived the invocation"
 
 
 def extra_memory(against: Callable[..., Run], target: str, run: Run) -> int:
