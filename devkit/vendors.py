@@ -77,8 +77,7 @@ RESOURCES = """\
         STATE_TABLE: !Ref SyncStateTable
         VENDOR_SECRET_NAME: !Ref {Title}Secret
         DLQ_URL: !Ref {Title}DLQ
-        MAX_ATTEMPTS: "5"
-    Policies:
+{environment}    Policies:
       - !If
         - RoutedBySsm
         - SSMParameterReadPolicy:
@@ -134,9 +133,33 @@ def manifest(root: Path, name: str) -> dict[str, Any]:
     return data
 
 
+# Settings every vendor function gets unless its vendor.yaml's ``environment`` says otherwise.
+DEFAULT_ENVIRONMENT = {"MAX_ATTEMPTS": "5"}
+# What the template wires itself; a vendor.yaml cannot set these.
+WIRED = frozenset({"VENDOR", "STATE_TABLE", "VENDOR_SECRET_NAME", "DLQ_URL"})
+SETTING_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def environment(name: str, own: dict[str, Any]) -> dict[str, str]:
+    """The function's own settings: the defaults, then ``environment`` in its vendor.yaml (for example
+    ``CALL_TIMEOUT_SECONDS: 20``). The values are checked where they are read, at the function's cold start."""
+    given = own.get("environment") or {}
+    if not isinstance(given, dict):
+        raise ValueError(f"functions/{name}/vendor.yaml: environment must be a mapping of setting: value")
+    for key, value in given.items():
+        if not isinstance(key, str) or not SETTING_NAME.match(key):
+            raise ValueError(f"functions/{name}/vendor.yaml: environment: {key!r} is not a setting name (A-Z, 0-9, _)")
+        if key in WIRED:
+            raise ValueError(f"functions/{name}/vendor.yaml: environment: {key} is wired by the template")
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise ValueError(f"functions/{name}/vendor.yaml: environment: {key} must be a string or a number")
+    return {**DEFAULT_ENVIRONMENT, **{key: str(value) for key, value in given.items()}}
+
+
 def _fields(root: Path, name: str) -> dict[str, str]:
     own = manifest(root, name)
     title = name.capitalize()
+    settings = environment(name, own)
     return {
         "name": name,
         "Title": title,
@@ -144,6 +167,7 @@ def _fields(root: Path, name: str) -> dict[str, str]:
         "description": own["description"],
         "secret": _quoted(own["secret"]),
         "placeholder": _quoted(own["secret_placeholder"]),
+        "environment": "".join(f"        {key}: {json.dumps(value)}\n" for key, value in settings.items()),
     }
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from custsync.config import VendorSettings
 from devkit.stack.template import Template
@@ -62,3 +63,42 @@ def test_each_vendors_concurrency_is_a_parameter_lambda_accepts(logical_id: str)
     parameter = TEMPLATE.body["Parameters"][scaling["Ref"]]
     assert parameter["Type"] == "Number"
     assert parameter["MinValue"] >= 2
+
+
+def project_copy(tmp_path: Path, exsalerate_environment: dict[str, Any]) -> Path:
+    """The files ``make template`` reads, with Exsalerate's vendor.yaml given ``exsalerate_environment``."""
+    for name in ("template.yaml", "vendors.yaml"):
+        (tmp_path / name).write_text((ROOT / name).read_text())
+    for name in vendor_names(ROOT):
+        manifest = yaml.safe_load((ROOT / "functions" / name / "vendor.yaml").read_text())
+        if name == "exsalerate":
+            manifest["environment"] = exsalerate_environment
+        (tmp_path / "functions" / name).mkdir(parents=True)
+        (tmp_path / "functions" / name / "vendor.yaml").write_text(yaml.safe_dump(manifest))
+    return tmp_path
+
+
+def test_a_vendors_own_settings_reach_its_function_alone(tmp_path: Path) -> None:
+    root = project_copy(tmp_path, {"CALL_TIMEOUT_SECONDS": 20, "MAX_ATTEMPTS": "8"})
+    (root / "template.yaml").write_text(render(root))
+    template = Template(root / "template.yaml")
+    exsalerate = template.function("ExsalerateFunction").environment
+    assert (exsalerate["CALL_TIMEOUT_SECONDS"], exsalerate["MAX_ATTEMPTS"]) == ("20", "8")
+    centra = template.function("CentraFunction").environment
+    assert "CALL_TIMEOUT_SECONDS" not in centra
+    assert centra["MAX_ATTEMPTS"] == "5"
+
+
+@pytest.mark.parametrize(
+    ("environment", "named"),
+    [
+        ({"DLQ_URL": "x"}, "DLQ_URL is wired by the template"),
+        ({"call_timeout": 3}, "'call_timeout' is not a setting name"),
+        ({"MAX_ATTEMPTS": [1]}, "MAX_ATTEMPTS must be a string or a number"),
+    ],
+)
+def test_a_vendor_setting_the_template_cannot_take_is_refused_naming_it(
+    tmp_path: Path, environment: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(ValueError, match=named):
+        render(project_copy(tmp_path, environment))
