@@ -41,8 +41,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check --target-version py313 --select E,F,W,PLE layers/shared functions devkit/stack/lambda_bootstrap.py
 
 typecheck: $(STAMP) ## mypy strict; what deploys is checked for python3.13 (the Lambda runtime) too
-	$(BIN)/mypy layers/shared/custsync functions devkit tests benchmarks
-	$(BIN)/mypy --python-version 3.13 layers/shared/custsync functions devkit/stack/lambda_bootstrap.py
+	$(BIN)/mypy layers/shared/custsync layers/shared/compile_layer.py functions devkit tests benchmarks
+	$(BIN)/mypy --python-version 3.13 layers/shared/custsync layers/shared/compile_layer.py functions devkit/stack/lambda_bootstrap.py
 
 template: $(STAMP) ## template.yaml's per-vendor parts (from vendors.yaml and functions/<vendor>/vendor.yaml), then openapi.yaml
 	$(BIN)/python -m devkit.vendors
@@ -51,11 +51,15 @@ template: $(STAMP) ## template.yaml's per-vendor parts (from vendors.yaml and fu
 validate: $(STAMP) ## sam validate --lint (cfn-lint)
 	$(BIN)/sam validate --lint
 
+# The local runtime's Python: the Lambda runtime's minor version (3.13) where this machine has one, else this one.
+LOCAL_PYTHON = $(or $(shell $(MAKE) -s --no-print-directory -C layers/shared lambda-python),$(CURDIR)/$(BIN)/python)
+
 build: $(STAMP) ## sam build (the layer for python3.13/arm64, no Docker), the same layer for this machine, the local runtime
 	$(BIN)/sam build
+	$(eval PYTHON_HERE := $(LOCAL_PYTHON))
 	$(MAKE) --no-print-directory -C layers/shared build-SharedLayer PLATFORM=local \
-		ARTIFACTS_DIR=$(CURDIR)/.aws-sam/local/SharedLayer PYTHON=$(CURDIR)/$(BIN)/python
-	$(BIN)/python -m devkit.stack.artifact
+		ARTIFACTS_DIR=$(CURDIR)/.aws-sam/local/SharedLayer PYTHON=$(PYTHON_HERE)
+	$(BIN)/python -m devkit.stack.artifact --python $(PYTHON_HERE)
 
 lock: $(STAMP) ## layers/shared/requirements.in -> the layer's hashed lock, pinned to requirements-dev.lock
 	$(MAKE) --no-print-directory -C layers/shared lock UV=$(CURDIR)/$(BIN)/uv

@@ -21,7 +21,7 @@ import httpx
 from benchmarks.stats import Row, Samples, ratio_row
 from custsync.fanout import FanOut
 from custsync.model import CustomerChange
-from devkit.stack.artifact import STAMP, BuiltArtifact
+from devkit.stack.artifact import BuiltArtifact
 from devkit.stack.emulator import Emulator
 from devkit.stack.local import LocalStack
 from devkit.stack.pump import sqs_event
@@ -42,16 +42,7 @@ _change_ids = itertools.count()
 
 def floor_function(root: Path, directory: Path) -> tuple[BuiltArtifact, FunctionSpec]:
     """The floor function, built beside the real local layer and runtime, as ``make build`` lays them out."""
-    built = BuiltArtifact(root)
-    artifact = BuiltArtifact(directory)
-    package = artifact.task_root("FloorFunction") / "floor"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "app.py").write_text(FLOOR_HANDLER)
-    artifact.layer_dir.parent.mkdir(parents=True)
-    artifact.layer_dir.symlink_to(built.layer_dir)
-    artifact.runtime_dir.symlink_to(built.runtime_dir)
-    (artifact.local_dir / STAMP).write_text("benchmarks\n")
+    artifact = BuiltArtifact(root).beside(directory, "FloorFunction", "floor", FLOOR_HANDLER)
     return artifact, FunctionSpec("FloorFunction", directory, "floor.app.handler", 30, {})
 
 

@@ -39,7 +39,7 @@ def layer_row() -> Row:
         "Layer, unzipped (python3.13 arm64, as deployed)",
         Samples.of([mib], "MiB"),
         None,
-        "< 35 MiB, no botocore",
+        "< 35 MiB with its bytecode, no botocore",
         mib < 35 and not (layer / "botocore").exists(),
         f"{BEFORE_MIB:.0f} MiB before; {size_report(layer).split('; ')[1]}",
     )
@@ -52,7 +52,7 @@ def xray_row(runs: int) -> Row:
 
     def load(code: str) -> list[float]:
         script = f"import time; t = time.perf_counter(); {code}; print((time.perf_counter() - t) * 1000)"
-        command = [sys.executable, "-I", "-S", "-c", _with_path(script)]
+        command = [*artifact.interpreter(), "-c", _with_path(script)]
         return [
             float(subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout)
             for _ in range(runs)
@@ -67,6 +67,42 @@ def xray_row(runs: int) -> Row:
         "decision: Tracing is a parameter, PassThrough by default",
         None,
         "floor: Logger alone; with Tracing off the Tracer is never made",
+    )
+
+
+def bytecode_row(runs: int, workdir: Path) -> Row:
+    """What the layer's shipped bytecode saves: a vendor function's imports from the local layer as built,
+    beside the same layer built without bytecode, as it shipped before, when Lambda (``/opt`` read-only)
+    compiled every module at every cold start. Both in the runtime's interpreter, which writes no bytecode."""
+    artifact = BuiltArtifact(ROOT)
+    source_only = workdir / "source-only"
+    layer_make = ["make", "-s", "--no-print-directory", "-C", str(ROOT / "layers" / "shared"), "build-SharedLayer"]
+    built_as_before = ["PLATFORM=local", f"ARTIFACTS_DIR={source_only}", f"PYTHON={artifact.built_python()}"]
+    subprocess.run([*layer_make, *built_as_before, "BYTECODE_PYTHON_local="], check=True, capture_output=True)
+    script = (
+        "import os, sys, time; sys.path[:0] = os.environ['LAMBDA_SYS_PATH'].split(os.pathsep); "
+        "t = time.perf_counter(); import custsync.runtime, exsalerate.connector; "
+        "print((time.perf_counter() - t) * 1000)"
+    )
+
+    def load(layer: Path) -> list[float]:
+        paths = os.pathsep.join(str(p) for p in (artifact.task_root("ExsalerateFunction"), layer, artifact.runtime_dir))
+        env = {"LAMBDA_SYS_PATH": paths, "POWERTOOLS_TRACE_DISABLED": "true"}
+        command = [*artifact.interpreter(), "-c", script]
+        return [
+            float(subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout)
+            for _ in range(runs)
+        ]
+
+    shipped = Samples.of(load(artifact.layer_dir))
+    compiled_each_time = Samples.of(load(source_only / "python"))
+    return Row(
+        "Exsalerate's imports, layer with its bytecode (as shipped now)",
+        shipped,
+        compiled_each_time,
+        "less than without it",
+        shipped.median < compiled_each_time.median,
+        "floor: the same layer without bytecode, compiled at every cold start as Lambda did before",
     )
 
 
@@ -86,7 +122,8 @@ def main() -> int:
     with moto_process() as moto, LocalStack(ROOT, secrets, log_dir=workdir, moto_endpoint=moto) as stack:
         rows, figures = function_rows(stack, workdir, args.runs)
         rows.append(in_memory_concurrency_row(stack, args.runs))
-    rows += [xray_row(args.runs), layer_row(), *redaction_rows(), mapping_row(), *wsdl_rows()]
+    rows += [xray_row(args.runs), bytecode_row(args.runs, workdir), layer_row()]
+    rows += [*redaction_rows(), mapping_row(), *wsdl_rows()]
     markdown = table(rows)
     print(markdown)
     if args.write:
@@ -96,7 +133,16 @@ def main() -> int:
 
 
 def document(markdown: str, cost: str, runs: int) -> str:
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    functions_python = subprocess.run(
+        [BuiltArtifact(ROOT).built_python(), "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} cores, the functions on Python {functions_python}"
+        f" (the local runtime), the rest on {platform.python_version()}"
+    )
     return (
         "# Benchmarks\n\n"
         f"Produced by `{COMMAND}` on {machine}, {datetime.now(UTC):%Y-%m-%d}, {runs} runs a measure. Everything "
@@ -127,6 +173,13 @@ NOTES = """## Notes
   in the way of 2.5x: it allows ~300 ms above the floor, and the imports alone are ~470 ms under importtime
   (boto3 120, Powertools' batch 105, the models with pydantic and email-validator 75, routing's YAML 13,
   httpx 45), all libraries the architecture names; only dropping one of them would get there.
+- **Bytecode.** Lambda's `/opt` and `/var/task` are read-only, so a layer shipped as source (as ours was) is
+  compiled at every cold start and the result thrown away: the bytecode row measures that. `make build` now
+  compiles the deployed layer with a Python 3.13 (`layers/shared/compile_layer.py`: hash-based, unchecked;
+  third-party packages as bytecode in place of source, except those that read their own source, and
+  `custsync` with both), and the local runtime runs with `-B`, so it uses only what the build shipped. This
+  machine's cold-start rows were not flattered before: its local layer was writable, so the first run cached
+  its bytecode. With no Python 3.13 on the build machine, `make build` warns and ships source only.
 - **SnapStart** (template: `SnapStart: ApplyOn: PublishedVersions` on the `live` alias) takes the init out of
   every cold start after the first of a version: imports and the WSDL parse (`before_snapshot`) are in the
   snapshot, and a restore costs tens of milliseconds instead of the init above. After a restore the

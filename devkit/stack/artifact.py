@@ -11,12 +11,16 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.metadata
+import json
 import os
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from devkit.inputs import InputError
 
@@ -66,9 +70,23 @@ class BuiltArtifact:
         """``LAMBDA_SYS_PATH`` for the bootstrap: task root, layer, runtime."""
         return os.pathsep.join(str(p) for p in (self.task_root(logical_id), self.layer_dir, self.runtime_dir))
 
+    def interpreter(self) -> list[str]:
+        """Python as Lambda runs it: the runtime's minor version where ``make build`` found one (its stamp
+        says which), isolated, no site-packages, and unable to write bytecode (``/opt`` and ``/var/task`` are
+        read-only there), so only the bytecode the build shipped is used."""
+        return [self.built_python(), "-I", "-S", "-B"]
+
+    def built_python(self) -> str:
+        stamp = self.local_dir / STAMP
+        try:
+            python = json.loads(stamp.read_text())["python"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return sys.executable
+        return str(python)
+
     def python(self, *args: str) -> list[str]:
-        """The command that runs the bootstrap in an isolated interpreter."""
-        return [sys.executable, "-I", "-S", str(BOOTSTRAP), *args]
+        """The command that runs the bootstrap in that interpreter."""
+        return [*self.interpreter(), str(BOOTSTRAP), *args]
 
     def check(self, logical_id: str) -> None:
         """Raise ``InputError`` unless ``logical_id``'s built folder and the local layer exist and are current."""
@@ -91,18 +109,39 @@ class BuiltArtifact:
         functions = (p for p in (self.root / "functions").rglob("*") if "__pycache__" not in p.parts)
         return [path for path in (*sources, *functions) if path.is_file()]
 
+    def beside(self, directory: Path, logical_id: str, package: str, app_source: str) -> BuiltArtifact:
+        """An artifact in ``directory`` whose one function is ``package.app`` (``app_source``), run on this
+        one's layer, runtime and interpreter: for floors and test functions that are not in the template."""
+        other = BuiltArtifact(directory)
+        code = other.task_root(logical_id) / package
+        code.mkdir(parents=True)
+        (code / "__init__.py").write_text("")
+        (code / "app.py").write_text(app_source)
+        other.layer_dir.parent.mkdir(parents=True)
+        other.layer_dir.symlink_to(self.layer_dir)
+        other.runtime_dir.symlink_to(self.runtime_dir)
+        (other.local_dir / STAMP).write_text((self.local_dir / STAMP).read_text())
+        return other
+
     # -- what make build runs last -----------------------------------------------------------------
-    def link_runtime(self) -> None:
-        """``/var/runtime``: each provided distribution's top-level modules, linked from this virtualenv."""
+    def make_runtime(self, python: str) -> None:
+        """``/var/runtime``: the provided distributions at this virtualenv's versions, for ``python``: linked
+        from here when it is this interpreter, else installed for it (the runtime's minor version)."""
         if self.runtime_dir.exists():
             shutil.rmtree(self.runtime_dir)
         self.runtime_dir.mkdir(parents=True)
-        for name in runtime_provided(self.root):
-            for top in _top_level(name):
-                (self.runtime_dir / top.name).symlink_to(top)
+        names = list(runtime_provided(self.root))
+        if Path(python).resolve() == Path(sys.executable).resolve():
+            for name in names:
+                for top in _top_level(name):
+                    (self.runtime_dir / top.name).symlink_to(top)
+            return
+        pins = [f"{name}=={importlib.metadata.version(name)}" for name in names]
+        install = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps"]
+        subprocess.run([*install, "--only-binary=:all:", "--target", str(self.runtime_dir), *pins], check=True)
 
-    def stamp(self) -> None:
-        (self.local_dir / STAMP).write_text("make build\n")
+    def stamp(self, python: str) -> None:
+        (self.local_dir / STAMP).write_text(json.dumps({"built_by": "make build", "python": python}) + "\n")
 
 
 def _top_level(distribution: str) -> set[Path]:
@@ -131,12 +170,20 @@ def size_report(layer: Path, largest: int = 5) -> str:
     return f"{layer}: {total / 2**20:.1f} MiB unzipped; largest (MiB): {listed}"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="the local runtime's last step of make build")
+    parser.add_argument("--python", default=sys.executable, help="the interpreter the local runtime runs")
+    args = parser.parse_args(argv)
     artifact = BuiltArtifact(Path.cwd())
-    artifact.link_runtime()
-    artifact.stamp()
+    artifact.make_runtime(args.python)
+    artifact.stamp(args.python)
     print(size_report(artifact.lambda_layer_dir))
+    version = subprocess.run([args.python, "-c", "import platform; print(platform.python_version())"], **_TEXT)
+    print(f"local runtime: Python {version.stdout.strip()} ({args.python})")
     return 0
+
+
+_TEXT: dict[str, Any] = {"capture_output": True, "text": True, "check": True}
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Starts a Python process laid out as the Lambda runtime lays it out, and nothing else importable.
 
-Run as ``python -I -S lambda_bootstrap.py run <handler>`` (the runtime interface client serving
-``<handler>``) or ``python -I -S lambda_bootstrap.py import <module>...`` (import each module, print
+Run as ``python -I -S -B lambda_bootstrap.py run <handler>`` (the runtime interface client serving
+``<handler>``) or ``python -I -S -B lambda_bootstrap.py import <module>...`` (import each module, print
 one JSON line per failure, exit 1 if any failed). ``-I -S`` drop the environment's ``PYTHON*``
 variables, the user's and the virtualenv's site-packages, so ``sys.path`` is only the standard
 library plus what ``LAMBDA_SYS_PATH`` names, in Lambda's order: the function's folder (``/var/task``),

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,78 @@ def test_the_deployed_layer_holds_nothing_the_runtime_provides() -> None:
     assert shipped, f"{layer} has no packages: run make build"
     assert shipped.isdisjoint(runtime_provided(ROOT)), shipped & set(runtime_provided(ROOT))
     assert not [name for name in shipped if name.startswith(("mypy", "types-", "pytest", "moto")) or "stubs" in name]
+
+
+UNCHECKED_HASH = 0b01  # PEP 552 flags: a hash-based .pyc used without reading its source
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    cache_tag: str
+    magic: bytes
+
+    @classmethod
+    def of(cls, command: list[str]) -> Interpreter:
+        code = "import sys, importlib.util; print(sys.implementation.cache_tag, importlib.util.MAGIC_NUMBER.hex())"
+        found = subprocess.run([*command, "-c", code], capture_output=True, text=True, check=True)
+        tag, magic = found.stdout.split()
+        return cls(tag, bytes.fromhex(magic))
+
+
+def not_compiled_for(layer: Path, python: Interpreter) -> list[str]:
+    """What ``python`` would compile at each cold start in ``layer``: every module shipped as source without
+    its bytecode, and every bytecode file another Python made. Lambda's ``/opt`` is read-only, so what it
+    compiles is thrown away."""
+    sources = [
+        source
+        for source in layer.rglob("*.py")
+        if not (source.parent / "__pycache__" / f"{source.stem}.{python.cache_tag}.pyc").exists()
+    ]
+    cached = layer.rglob(f"*.{python.cache_tag}.pyc")
+    foreign = [pyc for pyc in [*layer.rglob("*.pyc")] if pyc.read_bytes()[:4] != python.magic]
+    stale = [pyc for pyc in [*cached, *foreign] if int.from_bytes(pyc.read_bytes()[4:8], "little") != UNCHECKED_HASH]
+    return sorted(str(path.relative_to(layer)) for path in {*sources, *foreign, *stale})
+
+
+def lambda_python() -> str:
+    """The Python 3.13 the layer's Makefile compiles the deployed bytecode with, or "" where it found none."""
+    found = subprocess.run(
+        ["make", "-s", "--no-print-directory", "-C", str(ROOT / "layers" / "shared"), "lambda-python"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return found.stdout.strip()
+
+
+def test_the_deployed_layer_ships_bytecode_for_the_runtimes_python() -> None:
+    python = lambda_python()
+    if not python:
+        pytest.skip("no Python 3.13 on this machine: make build ships the layer without bytecode, and says so")
+    layer = BuiltArtifact(ROOT).lambda_layer_dir
+    missing = not_compiled_for(layer, Interpreter.of([python]))
+    assert missing == [], f"{len(missing)} modules Lambda would compile at each cold start, such as {missing[:3]}"
+
+
+def test_the_deployed_layer_keeps_the_source_of_what_reads_it_and_of_custsync() -> None:
+    layer = BuiltArtifact(ROOT).lambda_layer_dir
+    assert (layer / "custsync" / "engine.py").exists(), "custsync's tracebacks show their lines"
+    assert (layer / "anyio" / "_lazyimport.py").exists(), "anyio reads its own source to resolve lazy imports"
+
+
+def test_the_local_runtime_runs_the_layers_bytecode_and_writes_none() -> None:
+    """As in Lambda: the local layer ships its own bytecode (this machine's Python), and the runtime cannot
+    add any, so a module the build left uncompiled costs its compile at every local cold start too."""
+    artifact = BuiltArtifact(ROOT)
+    assert not_compiled_for(artifact.layer_dir, Interpreter.of(artifact.interpreter())) == []
+    before = {path: path.stat().st_mtime_ns for path in artifact.local_dir.rglob("*")}
+    assert import_in_lambda_layout("WebhookFunction", *layer_modules()) == []
+    after = {path: path.stat().st_mtime_ns for path in artifact.local_dir.rglob("*")}
+    assert after == before
+
+
+def test_the_local_runtime_runs_the_lambda_runtimes_python_where_this_machine_has_one() -> None:
+    python = lambda_python()
+    if not python:
+        pytest.skip("no Python 3.13 on this machine: the local runtime runs this Python, and README says so")
+    assert Interpreter.of(BuiltArtifact(ROOT).interpreter()) == Interpreter.of([python])

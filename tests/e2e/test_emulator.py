@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit.stack.artifact import STAMP, BuiltArtifact
+from devkit.stack.artifact import BuiltArtifact
 from devkit.stack.emulator import Emulator
 from devkit.stack.template import FunctionSpec
 
@@ -30,16 +30,8 @@ def handler(event, context):
 def emulator(tmp_path: Path) -> Iterator[Emulator]:
     """A one-second function built beside the real local layer and runtime."""
     built = BuiltArtifact(ROOT)
-    BuiltArtifact(ROOT).check("WebhookFunction")  # the real layer and runtime exist
-    artifact = BuiltArtifact(tmp_path)
-    package = artifact.task_root("SleepyFunction") / "sleepy"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "app.py").write_text(HANDLER)
-    artifact.layer_dir.parent.mkdir(parents=True)
-    artifact.layer_dir.symlink_to(built.layer_dir)
-    artifact.runtime_dir.symlink_to(built.runtime_dir)
-    (artifact.local_dir / STAMP).write_text("test\n")
+    built.check("WebhookFunction")  # the real layer and runtime exist
+    artifact = built.beside(tmp_path, "SleepyFunction", "sleepy", HANDLER)
     spec = FunctionSpec("SleepyFunction", tmp_path, "sleepy.app.handler", 1, {})
     with Emulator(spec, {}, artifact, tmp_path / "sleepy.log") as running:
         yield running
