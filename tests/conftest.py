@@ -9,7 +9,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -147,6 +147,30 @@ def vendor_handler(
         return build_handler(getattr(module, f"{vendor.capitalize()}Connector"))
 
     return build
+
+
+WebhookPost = Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]
+
+
+@pytest.fixture
+def post(stack: Any, function_env: Callable[[str], dict[str, str]], lambda_context: FakeLambdaContext) -> WebhookPost:
+    """The webhook function's app built in this process against the stack; ``post(event)`` is its status and
+    JSON body."""
+    import json
+
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from custsync.config import WebhookSettings
+    from custsync.webhook import build_webhook_app
+
+    function_env("WebhookFunction")
+    app = build_webhook_app(WebhookSettings.from_env())
+
+    def send(event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        response = app.resolve(event, cast(LambdaContext, lambda_context))
+        return response["statusCode"], json.loads(response["body"])
+
+    return send
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from devkit.inputs import InputError
 
@@ -178,12 +177,14 @@ def main(argv: list[str] | None = None) -> int:
     artifact.make_runtime(args.python)
     artifact.stamp(args.python)
     print(size_report(artifact.lambda_layer_dir))
-    version = subprocess.run([args.python, "-c", "import platform; print(platform.python_version())"], **_TEXT)
+    version = subprocess.run(
+        [args.python, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     print(f"local runtime: Python {version.stdout.strip()} ({args.python})")
     return 0
-
-
-_TEXT: dict[str, Any] = {"capture_output": True, "text": True, "check": True}
 
 
 if __name__ == "__main__":

@@ -119,17 +119,16 @@ class Interpreter:
 
 def not_compiled_for(layer: Path, python: Interpreter) -> list[str]:
     """What ``python`` would compile at each cold start in ``layer``: every module shipped as source without
-    its bytecode, and every bytecode file another Python made. Lambda's ``/opt`` is read-only, so what it
-    compiles is thrown away."""
+    its bytecode, and every bytecode file another Python made or that would check its source. Lambda's
+    ``/opt`` is read-only, so what it compiles is thrown away."""
     sources = [
         source
         for source in layer.rglob("*.py")
         if not (source.parent / "__pycache__" / f"{source.stem}.{python.cache_tag}.pyc").exists()
     ]
-    cached = layer.rglob(f"*.{python.cache_tag}.pyc")
-    foreign = [pyc for pyc in [*layer.rglob("*.pyc")] if pyc.read_bytes()[:4] != python.magic]
-    stale = [pyc for pyc in [*cached, *foreign] if int.from_bytes(pyc.read_bytes()[4:8], "little") != UNCHECKED_HASH]
-    return sorted(str(path.relative_to(layer)) for path in {*sources, *foreign, *stale})
+    expected_header = python.magic + UNCHECKED_HASH.to_bytes(4, "little")
+    not_its_own = [pyc for pyc in layer.rglob("*.pyc") if pyc.read_bytes()[:8] != expected_header]
+    return sorted(str(path.relative_to(layer)) for path in [*sources, *not_its_own])
 
 
 def lambda_python() -> str:

@@ -6,26 +6,10 @@ import base64
 import json
 from typing import Any
 
-import pytest
-
-from custsync.config import WebhookSettings
 from custsync.sources.shopify import sign
-from custsync.webhook import build_webhook_app
 from flow import ALL_VENDORS, api_event, queue_depth, shopify_customer, shopify_event
 
 SECRET = "test-shopify-client-secret"
-
-
-@pytest.fixture
-def post(stack: Any, function_env: Any, lambda_context: Any) -> Any:
-    function_env("WebhookFunction")
-    app = build_webhook_app(WebhookSettings.from_env())
-
-    def send(event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        response = app.resolve(event, lambda_context)
-        return response["statusCode"], json.loads(response["body"])
-
-    return send
 
 
 def test_a_signed_update_is_queued_for_every_vendor(post: Any, stack: Any) -> None:

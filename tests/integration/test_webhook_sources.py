@@ -4,30 +4,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
 
-from conftest import WEBHOOK_SECRET_NAME, WEBHOOK_SECRETS, forget_secrets
-from custsync.config import WebhookSettings
-from custsync.webhook import build_webhook_app
+from conftest import WEBHOOK_SECRET_NAME, WEBHOOK_SECRETS, WebhookPost, forget_secrets
 from flow import ALL_VENDORS, SOURCE_SAMPLES, api_event, queue_depth, sample_event, signed
-
-Post = Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]
-
-
-@pytest.fixture
-def post(stack: Any, function_env: Any, lambda_context: Any) -> Post:
-    function_env("WebhookFunction")
-    app = build_webhook_app(WebhookSettings.from_env())
-
-    def send(event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        response = app.resolve(event, lambda_context)
-        return response["statusCode"], json.loads(response["body"])
-
-    return send
 
 
 def queued(stack: Any) -> list[dict[str, Any]]:
@@ -41,7 +24,7 @@ def queued(stack: Any) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("source", sorted(SOURCE_SAMPLES))
-def test_each_sources_signed_sample_is_queued_for_every_vendor(post: Post, stack: Any, source: str) -> None:
+def test_each_sources_signed_sample_is_queued_for_every_vendor(post: WebhookPost, stack: Any, source: str) -> None:
     status, body = post(signed(sample_event(source), WEBHOOK_SECRETS[source]))
     assert status == 202, body
     assert body["vendors"] == ALL_VENDORS
@@ -52,20 +35,20 @@ def test_each_sources_signed_sample_is_queued_for_every_vendor(post: Post, stack
     assert all(m["group"] == m["customer"]["key"] for m in messages)
 
 
-def test_a_hubspot_delivery_for_two_contacts_is_three_changes_in_two_groups(post: Post, stack: Any) -> None:
+def test_a_hubspot_delivery_for_two_contacts_is_three_changes_in_two_groups(post: WebhookPost, stack: Any) -> None:
     status, body = post(signed(sample_event("hubspot"), WEBHOOK_SECRETS["hubspot"]))
     assert status == 202
     assert set(body) == {"changeIds", "vendors"} and len(body["changeIds"]) == 3
     assert sorted(m["group"] for m in queued(stack)) == ["hubspot:5101", "hubspot:5101", "hubspot:5102"]
 
 
-def test_the_woocommerce_ping_is_200_and_queues_nothing(post: Post, stack: Any) -> None:
+def test_the_woocommerce_ping_is_200_and_queues_nothing(post: WebhookPost, stack: Any) -> None:
     status, body = post(sample_event("woocommerce", "09-woocommerce-ping.json"))  # unsigned, as WooCommerce sends it
     assert (status, body) == (200, {"changeIds": [], "vendors": []})
     assert queue_depth(stack, "ExsalerateFunction") == 0
 
 
-def test_a_stripe_event_type_not_handled_is_acknowledged(post: Post, stack: Any) -> None:
+def test_a_stripe_event_type_not_handled_is_acknowledged(post: WebhookPost, stack: Any) -> None:
     event = sample_event("stripe")
     event["body"] = json.dumps({"id": "evt_invoice", "object": "event", "type": "invoice.paid", "data": {"object": {}}})
     status, body = post(signed(event, WEBHOOK_SECRETS["stripe"]))
@@ -82,7 +65,7 @@ def test_a_stripe_event_type_not_handled_is_acknowledged(post: Post, stack: Any)
     ],
 )
 def test_a_stale_or_post_dated_timestamp_is_401_naming_the_header(
-    post: Post, stack: Any, source: str, header: str
+    post: WebhookPost, stack: Any, source: str, header: str
 ) -> None:
     for skew, word in ((-301, "old"), (301, "future")):
         status, body = post(signed(sample_event(source), WEBHOOK_SECRETS[source], time.time() + skew))
@@ -92,7 +75,9 @@ def test_a_stale_or_post_dated_timestamp_is_401_naming_the_header(
 
 
 @pytest.mark.parametrize("source", sorted(SOURCE_SAMPLES))
-def test_a_sample_signed_with_another_secret_is_401_and_says_nothing_of_the_secrets(post: Post, source: str) -> None:
+def test_a_sample_signed_with_another_secret_is_401_and_says_nothing_of_the_secrets(
+    post: WebhookPost, source: str
+) -> None:
     other = "whsec_" + "b3RoZXI=" if source == "standardwebhooks" else "another-secret"
     status, body = post(signed(sample_event(source), other))
     assert status == 401
@@ -100,7 +85,7 @@ def test_a_sample_signed_with_another_secret_is_401_and_says_nothing_of_the_secr
 
 
 @pytest.mark.parametrize("secrets", [{WEBHOOK_SECRET_NAME: {"stripe": []}}], indirect=True)
-def test_a_source_without_a_secret_is_404(post: Post) -> None:
+def test_a_source_without_a_secret_is_404(post: WebhookPost) -> None:
     status, body = post(signed(sample_event("stripe"), WEBHOOK_SECRETS["stripe"]))
     assert status == 404
     assert "'stripe' is not a configured webhook source" in body["error"]
@@ -110,14 +95,14 @@ def test_a_source_without_a_secret_is_404(post: Post) -> None:
     "secrets", [{WEBHOOK_SECRET_NAME: {"stripe": 42, "standardwebhooks": "whsec_not base64!"}}], indirect=True
 )
 @pytest.mark.parametrize("source", ["stripe", "standardwebhooks"])
-def test_a_misconfigured_secret_is_503_so_the_sender_redelivers(post: Post, source: str) -> None:
+def test_a_misconfigured_secret_is_503_so_the_sender_redelivers(post: WebhookPost, source: str) -> None:
     status, body = post(signed(sample_event(source), WEBHOOK_SECRETS[source]))
     assert status == 503
     assert "misconfigured secret" in body["error"]
 
 
 @pytest.mark.parametrize("source", sorted(SOURCE_SAMPLES))
-def test_a_secret_is_rotated_without_refusing_a_webhook(post: Post, source: str) -> None:
+def test_a_secret_is_rotated_without_refusing_a_webhook(post: WebhookPost, source: str) -> None:
     """The README's procedure: add the new secret first, switch the sender once every container has read it
     (``CACHE_SECONDS``), remove the old one. Every webhook the sender signs along the way is accepted."""
     old, new = WEBHOOK_SECRETS[source], ("whsec_bmV3LWtleQ==" if source == "standardwebhooks" else "new-secret")
@@ -143,5 +128,5 @@ def test_a_secret_is_rotated_without_refusing_a_webhook(post: Post, source: str)
     assert (answer(new), answer(old)) == (202, 401)
 
 
-def test_an_unknown_route_and_source_keep_their_answers(post: Post) -> None:
+def test_an_unknown_route_and_source_keep_their_answers(post: WebhookPost) -> None:
     assert post(api_event("POST", "/webhooks/magento", "{}", {}, {"source": "magento"}))[0] == 404
