@@ -23,8 +23,11 @@ demo: build ## the whole flow on the local stack: moto, simulators, the Lambda e
 chaos: build ## 2,000 changes over 200 customers while vendors, processes and DynamoDB fail; ends with one line of counts
 	$(BIN)/custsync chaos
 
+# The suite runs on every core (pytest-xdist): each worker has its own moto server and emulators.
+PYTEST_WORKERS ?= auto
+
 test: lint typecheck validate build ## every check CI runs, then the tests (e2e ones on the built artifact)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
