@@ -7,6 +7,8 @@ custsync chaos [--changes N] [--customers N] [--outage-seconds S] [--kills N] [-
 custsync dlq list <vendor> [--stage STAGE]
 custsync dlq redrive <vendor> [--stage STAGE]
 custsync batch send <vendor> FILE.jsonl [--stage STAGE]
+custsync secrets put --secret NAME --file FILE [--stage STAGE]
+custsync secrets check [NAME...] [--stage STAGE] [--local]
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from custsync.errors import ConfigurationError
 from custsync.sources import BadPayload
 from devkit import operator
+from devkit import secrets as secrets_command
 from devkit.chaos import ChaosConfig, run_chaos
 from devkit.demo import WEBHOOK_FUNCTION, WEBHOOK_SECRET, run_demo, signed_for
 from devkit.inputs import InputError, read_json_object
@@ -85,6 +88,30 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("vendor")
     send.add_argument("file", type=Path)
     send.add_argument("--stage", default="dev")
+
+    secrets = commands.add_parser("secrets", help="set and check a stage's secrets").add_subparsers(
+        dest="action", required=True
+    )
+    put = secrets.add_parser(
+        "put",
+        help="store a secret, only if it holds what its vendor or the webhook sources need",
+        description=secrets_command.HELP,
+        epilog=secrets_command.EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    put.add_argument("--secret", required=True, metavar="NAME", help="webhook, or a vendor (exigo, ...)")
+    put.add_argument("--file", required=True, type=Path, help="the secret's JSON value; - reads standard input")
+    put.add_argument("--stage", default="dev")
+    check = secrets.add_parser(
+        "check",
+        help="report each secret: configured, not configured or invalid (key names only, never values)",
+        description=secrets_command.HELP,
+        epilog=secrets_command.EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("names", nargs="*", metavar="NAME", help="webhook or a vendor; default: every secret")
+    check.add_argument("--stage", default="dev")
+    check.add_argument("--local", action="store_true", help="check local/secrets.json (stage local) instead")
     return parser
 
 
@@ -128,6 +155,11 @@ def _run(args: argparse.Namespace) -> int:
         secrets = on_free_ports(load_secrets(args.secrets or root / "local" / "secrets.json"))
         report = run_chaos(root, secrets, config, sys.stdout)
         return 0 if report.passed else 1
+    if args.command == "secrets":
+        if args.action == "put":
+            return secrets_command.put(root, args.stage, args.secret, args.file, sys.stdout)
+        local = root / "local" / "secrets.json" if args.local else None
+        return secrets_command.check(root, "local" if args.local else args.stage, args.names, sys.stdout, local)
     if args.command == "dlq":
         if args.action == "list":
             for parked in operator.list_dlq(args.vendor, args.stage):

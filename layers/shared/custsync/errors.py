@@ -74,3 +74,11 @@ class ValidationFailed(PermanentError):
 
 class ConfigurationError(Exception):
     """A setting is missing or wrong; raised at cold start, naming the setting."""
+
+
+class NotConfigured(PermanentError, ConfigurationError):
+    """The vendor cannot be called until an operator sets its secret (or fixes its configuration): every change
+    is parked at once with this reason (``not configured: ...``, naming what is missing), to be redriven after."""
+
+    def __init__(self, problem: str, *, vendor: str | None = None) -> None:
+        super().__init__(f"not configured: {problem}", vendor=vendor)

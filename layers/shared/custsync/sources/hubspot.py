@@ -50,6 +50,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from custsync.model import CustomerChange
+from custsync.secret_schema import SigningSecret
 from custsync.sources.base import (
     TimeWindow,
     WebhookRequest,
@@ -119,6 +120,9 @@ def _signed_content(request: WebhookRequest, timestamp: str) -> bytes:
 
 class HubSpotSource:
     name = "hubspot"
+    secret = SigningSecret(
+        "the app's client secret (the app's Auth settings in HubSpot)", "0123abcd-4567-89ef-0123-456789abcdef"
+    )
 
     def verify(self, request: WebhookRequest, secrets: Sequence[str], window: TimeWindow) -> None:
         sent = from_base64(signed_header(request, SIGNATURE))

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 
 from custsync.errors import ConfigurationError
 from custsync.model import Customer, CustomerChange
+from custsync.secret_schema import SigningSecret
 from custsync.sources.base import (
     TimeWindow,
     WebhookRequest,
@@ -42,6 +43,8 @@ ID = "webhook-id"
 TIMESTAMP = "webhook-timestamp"
 SIGNATURE = "webhook-signature"
 SECRET_PREFIX = "whsec_"
+# The prefix, then a non-empty key in base64 (padding optional: key_of adds it).
+SECRET_PATTERN = SECRET_PREFIX + r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=?|[A-Za-z0-9+/]{2}(?:==)?)"
 
 
 def key_of(secret: str) -> bytes:
@@ -62,6 +65,7 @@ def _signed_content(request: WebhookRequest, message_id: str, timestamp: str) ->
 
 class StandardWebhooksSource:
     name = "standardwebhooks"
+    secret = SigningSecret(f"{SECRET_PREFIX}<base64 key>", f"{SECRET_PREFIX}MDEyMzQ1Njc4OWFiY2RlZg==", SECRET_PATTERN)
 
     def verify(self, request: WebhookRequest, secrets: Sequence[str], window: TimeWindow) -> None:
         message_id = signed_header(request, ID)

@@ -34,6 +34,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from custsync.model import CustomerChange
+from custsync.secret_schema import SigningSecret
 from custsync.sources.base import (
     TimeWindow,
     WebhookRequest,
@@ -103,6 +104,7 @@ def _signature_parts(header: str) -> tuple[str, list[str]]:
 
 class StripeSource:
     name = "stripe"
+    secret = SigningSecret("the endpoint's signing secret, whsec_...", "whsec_0123456789abcdef", r"whsec_\S+")
 
     def verify(self, request: WebhookRequest, secrets: Sequence[str], window: TimeWindow) -> None:
         timestamp, signatures = _signature_parts(signed_header(request, SIGNATURE))
