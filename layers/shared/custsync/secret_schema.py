@@ -117,10 +117,10 @@ class VendorSecret(BaseModel):
 
     @classmethod
     def parse(cls, value: Any, name: str, vendor: str | None = None) -> Self:
-        """The secret ``name`` as the model; ``NotConfigured`` naming what keeps it from being used."""
+        """The secret ``name`` (or ARN) as the model; ``NotConfigured`` naming what keeps it from being used."""
         model, problems = cls.check(value)
         if model is None or not problems.configured:
-            raise NotConfigured(f"secret {name}: {problems.describe()}", vendor=vendor)
+            raise NotConfigured(f"secret {secret_name(name)}: {problems.describe()}", vendor=vendor)
         return model
 
     @classmethod
@@ -132,6 +132,14 @@ class VendorSecret(BaseModel):
     def credentials(cls) -> list[str]:
         """The keys that hold credentials (``SecretStr``)."""
         return [name for name, field in cls.model_fields.items() if SecretStr in _types(field.annotation)]
+
+
+def secret_name(name_or_arn: str) -> str:
+    """A secret's name, from its ARN (``arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>``,
+    the suffix Secrets Manager adds) or its name."""
+    if not name_or_arn.startswith("arn:") or ":secret:" not in name_or_arn:
+        return name_or_arn
+    return re.sub(r"-[A-Za-z0-9]{6}$", "", name_or_arn.split(":secret:", 1)[1])
 
 
 def _types(annotation: Any) -> tuple[Any, ...]:
