@@ -89,29 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("file", type=Path)
     send.add_argument("--stage", default="dev")
 
-    secrets = commands.add_parser("secrets", help="set and check a stage's secrets").add_subparsers(
-        dest="action", required=True
-    )
-    put = secrets.add_parser(
-        "put",
-        help="store a secret, only if it holds what its vendor or the webhook sources need",
-        description=secrets_command.HELP,
-        epilog=secrets_command.EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    put.add_argument("--secret", required=True, metavar="NAME", help="webhook, or a vendor (exigo, ...)")
-    put.add_argument("--file", required=True, type=Path, help="the secret's JSON value; - reads standard input")
-    put.add_argument("--stage", default="dev")
-    check = secrets.add_parser(
-        "check",
-        help="report each secret: configured, not configured or invalid (key names only, never values)",
-        description=secrets_command.HELP,
-        epilog=secrets_command.EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    check.add_argument("names", nargs="*", metavar="NAME", help="webhook or a vendor; default: every secret")
-    check.add_argument("--stage", default="dev")
-    check.add_argument("--local", action="store_true", help="check local/secrets.json (stage local) instead")
+    secrets_command.add_parser(commands)
     return parser
 
 
@@ -156,10 +134,7 @@ def _run(args: argparse.Namespace) -> int:
         report = run_chaos(root, secrets, config, sys.stdout)
         return 0 if report.passed else 1
     if args.command == "secrets":
-        if args.action == "put":
-            return secrets_command.put(root, args.stage, args.secret, args.file, sys.stdout)
-        local = root / "local" / "secrets.json" if args.local else None
-        return secrets_command.check(root, "local" if args.local else args.stage, args.names, sys.stdout, local)
+        return secrets_command.run(root, args, sys.stdout)
     if args.command == "dlq":
         if args.action == "list":
             for parked in operator.list_dlq(args.vendor, args.stage):

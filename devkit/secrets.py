@@ -9,6 +9,7 @@ the key and why). No value is ever printed: only key names.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -34,6 +35,39 @@ EXAMPLES = """examples:
   echo '{"stripe": "whsec_..."}' | custsync secrets put --stage dev --secret webhook --file -
   custsync secrets check --stage dev
   custsync secrets check --stage prod webhook exigo"""
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``custsync secrets put`` and ``custsync secrets check``."""
+    actions = commands.add_parser("secrets", help="set and check a stage's secrets").add_subparsers(
+        dest="action", required=True
+    )
+    put, check = (
+        actions.add_parser(
+            action,
+            help=summary,
+            description=HELP,
+            epilog=EXAMPLES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        for action, summary in (
+            ("put", "store a secret, only if it holds what its vendor or the webhook sources need"),
+            ("check", "report each secret: configured, not configured or invalid (never a value)"),
+        )
+    )
+    put.add_argument("--secret", required=True, metavar="NAME", help="webhook, or a vendor (exigo, ...)")
+    put.add_argument("--file", required=True, type=Path, help="the secret's JSON value; - reads standard input")
+    check.add_argument("names", nargs="*", metavar="NAME", help="webhook or a vendor; default: every secret")
+    check.add_argument("--local", action="store_true", help="check local/secrets.json (stage local) instead")
+    for parser in (put, check):
+        parser.add_argument("--stage", default="dev")
+
+
+def run(root: Path, args: argparse.Namespace, out: TextIO) -> int:
+    if args.action == "put":
+        return put(root, args.stage, args.secret, args.file, out)
+    local = root / "local" / "secrets.json" if args.local else None
+    return check(root, "local" if args.local else args.stage, args.names, out, local)
 
 
 def secret_id(stage: str, name: str) -> str:
