@@ -3,7 +3,8 @@
 The runtime decides what happens to a record by the type alone:
 ``RetryableError`` goes back to the queue with backoff, ``PermanentError`` is
 parked in the DLQ at once with its reason, ``AuthError`` gets one credential
-refresh and is then permanent.
+refresh and is then permanent, ``NotConfigured`` (a secret not set yet) is parked
+at once, to be redriven once an operator sets it.
 """
 
 from __future__ import annotations

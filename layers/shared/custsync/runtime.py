@@ -10,6 +10,10 @@
   that passed; a busy lease, a wait for an uncertain call to settle or an open circuit is no
   attempt. The queue's ``maxReceiveCount`` stays above both, a backstop never reached first.
 - API Gateway: the sync API (``custsync/sync_api.py``), loaded on the first API event.
+
+The connector is built on first use, from the vendor's secret, never at cold start. While it cannot be built,
+each record fails with why: a secret not configured (``{}``, a key missing, a placeholder, a wrong value) parks
+it at once (``NotConfigured``), Secrets Manager failing retries it; the invocation itself never fails.
 """
 
 from __future__ import annotations

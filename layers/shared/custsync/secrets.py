@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 
 from custsync import aws
 from custsync.errors import ConfigurationError
+from custsync.secret_schema import secret_name
 
 CACHE_SECONDS = 300
 
@@ -41,11 +42,11 @@ def get_secret_json(name: str, *, force_fetch: bool = False) -> dict[str, Any]:
     try:
         value = provider().get(name, transform="json", max_age=CACHE_SECONDS, force_fetch=force_fetch)
     except TransformParameterError as exc:
-        raise ConfigurationError(f"secret {name!r} must hold a JSON object; it is not JSON") from exc
+        raise ConfigurationError(f"secret {secret_name(name)}: must hold a JSON object; it is not JSON") from exc
     except GetParameterError as exc:
-        raise SecretUnavailable(f"secret {name!r} could not be read ({_aws_code(exc)})") from exc
+        raise SecretUnavailable(f"secret {secret_name(name)}: could not be read ({_aws_code(exc)})") from exc
     if not isinstance(value, dict):
-        raise ConfigurationError(f"secret {name!r} must hold a JSON object")
+        raise ConfigurationError(f"secret {secret_name(name)}: must hold a JSON object")
     return value
 
 
