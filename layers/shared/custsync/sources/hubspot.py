@@ -6,6 +6,7 @@ raw body + X-HubSpot-Request-Timestamp`` (milliseconds). The URI is the full URL
 HubSpot called, with ``%3A %2F %3F %40 %21 %24 %27 %28 %29 %2A %2C %3B`` decoded
 (HubSpot signs the decoded form). The timestamp must be inside the webhook's
 time window (``MAX_CLOCK_SKEW_SECONDS``, default 300: HubSpot's own five minutes).
+Change ids and times come from the body, so from what is signed.
 
 A delivery is a JSON array of events, possibly for several contacts. Only
 ``contact.propertyChange`` (and the generic ``object.propertyChange`` of object

@@ -6,7 +6,8 @@ space-separated ``v1,<base64>`` entries, each HMAC-SHA256 over
 (secrets are written ``whsec_<base64 key>``); other versions (``v1a``,
 asymmetric) are ignored. ``webhook-timestamp`` (unix seconds) must be inside the
 webhook's time window (``MAX_CLOCK_SKEW_SECONDS``, default 300: the
-specification's own five minutes).
+specification's own five minutes). ``webhook-id`` and ``webhook-timestamp`` are
+signed with the body, so the change ids and times below are all signed.
 
 The body is a canonical ``CustomerChange`` (as queued, see
 ``schemas/customer-change.json``: its own change id, time and vendor ids), or a
