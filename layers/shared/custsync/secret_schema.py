@@ -100,7 +100,8 @@ class VendorSecret(BaseModel):
         """The secret as the model, or None, and what keeps it from being used."""
         if not isinstance(value, Mapping):
             return None, SecretCheck(invalid=("the secret must be a JSON object",))
-        placeholders = [key for key, item in value.items() if key in cls.model_fields and unset(item) and item]
+        fields = cls.model_fields
+        placeholders = [key for key, item in value.items() if key in fields and unset(item) and item]
         given = {key: item for key, item in value.items() if not unset(item)}
         try:
             model: Self | None = cls.model_validate(given)
@@ -112,7 +113,7 @@ class VendorSecret(BaseModel):
         missing = {str(error["loc"][0]) for error in errors if error["type"] == "missing" and error["loc"]}
         missing.update(placeholders)
         invalid = tuple(_problem(error) for error in errors if error["type"] != "missing" or not error["loc"])
-        order = list(cls.model_fields)
+        order = list(fields)
         return model, SecretCheck(tuple(sorted(missing, key=order.index)), invalid)
 
     @classmethod
