@@ -7,6 +7,8 @@ custsync chaos [--changes N] [--customers N] [--outage-seconds S] [--kills N] [-
 custsync dlq list <vendor> [--stage STAGE]
 custsync dlq redrive <vendor> [--stage STAGE]
 custsync batch send <vendor> FILE.jsonl [--stage STAGE]
+custsync secrets put --secret NAME --file FILE [--stage STAGE]
+custsync secrets check [NAME...] [--stage STAGE] [--local]
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from custsync.errors import ConfigurationError
 from custsync.sources import BadPayload
 from devkit import operator
+from devkit import secrets as secrets_command
 from devkit.chaos import ChaosConfig, run_chaos
 from devkit.demo import WEBHOOK_FUNCTION, WEBHOOK_SECRET, run_demo, signed_for
 from devkit.inputs import InputError, read_json_object
@@ -85,6 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("vendor")
     send.add_argument("file", type=Path)
     send.add_argument("--stage", default="dev")
+
+    secrets_command.add_parser(commands)
     return parser
 
 
@@ -128,6 +133,8 @@ def _run(args: argparse.Namespace) -> int:
         secrets = on_free_ports(load_secrets(args.secrets or root / "local" / "secrets.json"))
         report = run_chaos(root, secrets, config, sys.stdout)
         return 0 if report.passed else 1
+    if args.command == "secrets":
+        return secrets_command.run(root, args, sys.stdout)
     if args.command == "dlq":
         if args.action == "list":
             for parked in operator.list_dlq(args.vendor, args.stage):

@@ -130,7 +130,6 @@ def switch_exigo_to_soap(stack: LocalStack, first_event: Path, webhook_secret: M
     payload = json.loads(event["body"])
     payload.update(phone="+46709990000", updated_at="2026-11-20T11:00:00+01:00")
     event["body"] = json.dumps(payload)
-    event["headers"]["X-Shopify-Webhook-Id"] = "demo-soap-0001"
     response = stack.invoke(WEBHOOK_FUNCTION, signed_for(event, webhook_secret))
     soap_calls_before = len(stack.simulators["exigo"].calls_to(".asmx"))
     delivery = stack.pump("ExigoFunction")

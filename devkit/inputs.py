@@ -14,11 +14,18 @@ class InputError(ValueError):
 def read_json_object(path: Path, holds: str) -> dict[str, Any]:
     """The JSON object in ``path``; ``holds`` says what it should map, for the error message."""
     try:
-        value = json.loads(path.read_text())
+        text = path.read_text()
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror or exc}") from exc
+    return json_object(text, str(path), holds)
+
+
+def json_object(text: str, where: str, holds: str) -> dict[str, Any]:
+    """The JSON object ``text`` (read from ``where``); errors give its position, never its content."""
+    try:
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from exc
+        raise InputError(f"{where}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from exc
     if not isinstance(value, dict):
-        raise InputError(f"{path}: must be a JSON object {holds}")
+        raise InputError(f"{where}: must be a JSON object {holds}")
     return value

@@ -27,13 +27,6 @@ from custsync.webhook import webhook_request
 from devkit.inputs import InputError, read_json_object
 from devkit.stack.template import Template
 
-# Enough for every connector to configure itself and map; nothing is ever sent to it.
-PLACEHOLDER_SECRET = {
-    "base_url": "http://routes-check.invalid",
-    "xmlrpc_url": "http://routes-check.invalid/xmlrpc",
-    "assigned_to_email": "owner@routes-check.invalid",
-}
-
 
 def template_vendors(root: Path) -> dict[str, str]:
     """vendor name -> its function's folder, for every vendor function of the template."""
@@ -45,21 +38,26 @@ def template_vendors(root: Path) -> dict[str, str]:
     return vendors
 
 
-def connector(root: Path, vendor: str, folder: str, routes: routing.Routing) -> Connector:
-    """The vendor's connector, configured from the routing and a placeholder secret."""
+def connector_class(root: Path, folder: str) -> type[Connector]:
+    """The ``Connector`` subclass in ``functions/<folder>/connector.py``."""
     if str(root / "functions") not in sys.path:
         sys.path.insert(0, str(root / "functions"))
     module = importlib.import_module(f"{folder}.connector")
-    connector_class = next(
+    found: type[Connector] = next(
         value
         for value in vars(module).values()
         if isinstance(value, type) and issubclass(value, Connector) and value is not Connector
     )
+    return found
+
+
+def connector(root: Path, vendor: str, folder: str, routes: routing.Routing) -> Connector:
+    """The vendor's connector, configured from the routing and its secret's example (nothing is ever sent)."""
+    cls = connector_class(root, folder)
     settings = VendorSettings(vendor=vendor, state_table="-", vendor_secret_name="-", dlq_url="-")
     config = routes.vendor(vendor)
     settings = settings.model_copy(update={"field_map": dict(config.field_map), "vendor_options": dict(config.options)})
-    instance: Connector = connector_class(settings, lambda force: dict(PLACEHOLDER_SECRET))
-    return instance
+    return cls(settings, lambda force: cls.secret_model.example())
 
 
 def check(root: Path, routing_path: Path | None, event_path: Path | None, out: TextIO) -> int:

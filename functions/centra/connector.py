@@ -21,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, SecretStr
+
 from custsync.sdk import (
     AuthError,
     Connector,
@@ -32,7 +34,9 @@ from custsync.sdk import (
     SyncError,
     VendorCall,
     VendorRequest,
+    VendorSecret,
     VendorSettings,
+    VendorUrl,
     call_limits,
     check_lengths,
     check_xml_text,
@@ -63,9 +67,21 @@ MAX_LENGTHS = {
 }  # fmt: skip
 
 
-class CentraConnector(Connector):
+class CentraSecret(VendorSecret):
+    # The whole endpoint URL: it differs between shop and docs hosts.
+    base_url: VendorUrl = Field(
+        description="The whole SOAP endpoint URL.",
+        examples=["https://yourshop.centra.com/ams/system/service/module/soap/api"],
+    )
+    username: str = Field(min_length=1, examples=["sync"])
+    password: SecretStr = Field(min_length=1, examples=["example-password"])
+    store: int | None = Field(default=None, ge=1, description="The store id; else the routing's option, else 1.")
+
+
+class CentraConnector(Connector[CentraSecret]):
     name = "centra"
     batches = True
+    secret_model = CentraSecret
 
     @classmethod
     def before_snapshot(cls, settings: VendorSettings) -> None:
@@ -73,14 +89,13 @@ class CentraConnector(Connector):
 
         load_wsdl(WSDL, cls.name, call_limits(settings))
 
-    def configure(self, secret: dict[str, Any]) -> None:
+    def configure(self, secret: CentraSecret) -> None:
         options = self.settings.vendor_options
-        self.store = int(secret.get("store", options.get("store", 1)))
+        self.store = secret.store or int(options.get("store", 1))
         self.customer_type = options.get("customer_type")
         self.status_values = {**DEFAULT_STATUS, **options.get("status", {})}
-        self.login = {"username": str(secret.get("username", "")), "password": str(secret.get("password", ""))}
-        # The whole endpoint URL is in the secret: it differs between shop and docs hosts.
-        self.soap = SoapClient(self.name, WSDL, str(secret["base_url"]), limits=self.limits, auth_fault=LOGIN_REFUSED)
+        self.login = {"username": secret.username, "password": secret.password.get_secret_value()}
+        self.soap = SoapClient(self.name, WSDL, secret.base_url, limits=self.limits, auth_fault=LOGIN_REFUSED)
 
     def to_request(self, customer: Customer, context: SyncContext) -> VendorRequest:
         record: dict[str, Any] = {"id": require(customer.key, "id", self.name), "store": self.store}

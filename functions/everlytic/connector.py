@@ -9,10 +9,11 @@ against the page's enumerations before any call.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
 
 from custsync.sdk import (
-    ConfigurationError,
     Connector,
     Customer,
     RestClient,
@@ -21,12 +22,13 @@ from custsync.sdk import (
     ValidationFailed,
     VendorCall,
     VendorRequest,
+    VendorSecret,
+    VendorUrl,
     XmlRpcClient,
     checked_field_map,
     known_value,
     needed,
     require,
-    secret_choice,
 )
 
 OPERATION = "UpdateCustomer"
@@ -71,27 +73,44 @@ CANONICAL_PROPERTIES = {
     "country": "address.country",
 }
 DEFAULT_FIELD_MAP = {"industry": "industry"}
-APIS = ("rest", "xmlrpc")
 
 
-class EverlyticConnector(Connector):
+class EverlyticSecret(VendorSecret):
+    base_url: VendorUrl = Field(description="Your install.", examples=["https://yourinstall.everlytic.net"])
+    api: Literal["rest", "xmlrpc"] = Field(default="rest", description="Which of Everlytic's APIs to call.")
+    # The XML-RPC endpoint's path is not published: the whole URL.
+    xmlrpc_url: VendorUrl | None = Field(
+        default=None, description="The whole XML-RPC URL; required when api is xmlrpc."
+    )
+    username: str = Field(min_length=1, examples=["sync"])
+    api_key: SecretStr = Field(min_length=1, examples=["example-api-key"])
+
+    @model_validator(mode="after")
+    def _xmlrpc_url_with_xmlrpc(self) -> Self:
+        if self.api == "xmlrpc" and self.xmlrpc_url is None:
+            raise ValueError("xmlrpc_url: is required when api is xmlrpc")
+        return self
+
+
+class EverlyticConnector(Connector[EverlyticSecret]):
     name = "everlytic"
+    secret_model = EverlyticSecret
 
-    def configure(self, secret: dict[str, Any]) -> None:
-        self.api = secret_choice(secret, "api", APIS)
+    def configure(self, secret: EverlyticSecret) -> None:
+        self.api = secret.api
         self.field_map = checked_field_map(
             {**DEFAULT_FIELD_MAP, **self.settings.field_map}, (*STRING_PROPERTIES, *INTEGER_PROPERTIES), "Everlytic"
         )
         self.client = RestClient(
             self.name,
-            secret["base_url"],
-            auth=(str(secret.get("username", "")), str(secret.get("api_key", ""))),
+            secret.base_url,
+            auth=(secret.username, secret.api_key.get_secret_value()),
             limits=self.limits,
             headers={"Accept": "application/json"},
         )
-        self.xmlrpc = XmlRpcClient(self.client, str(secret.get("xmlrpc_url", ""))) if self.api == "xmlrpc" else None
-        if self.xmlrpc is not None and not self.xmlrpc.url:
-            raise ConfigurationError("secret xmlrpc_url: required when api is xmlrpc")
+        self.xmlrpc = (
+            XmlRpcClient(self.client, secret.xmlrpc_url) if secret.xmlrpc_url and self.api == "xmlrpc" else None
+        )
 
     def properties(self, customer: Customer) -> dict[str, Any]:
         """Every property the canonical customer determines, validated."""

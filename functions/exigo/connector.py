@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field, SecretStr
 
 from custsync.sdk import (
     Connector,
@@ -27,12 +29,13 @@ from custsync.sdk import (
     ValidationFailed,
     VendorCall,
     VendorRequest,
+    VendorSecret,
     VendorSettings,
+    VendorUrl,
     call_limits,
     check_xml_text,
     checked_field_map,
     known_value,
-    secret_choice,
 )
 
 if TYPE_CHECKING:
@@ -63,7 +66,17 @@ BASE_FIELDS = {
 }
 EXTENDED_FIELDS = tuple(f"Field{n}" for n in range(1, 31))
 DEFAULT_STATUS = {"active": 1, "inactive": 2, "suspended": 3, "deleted": 4}
-APIS = ("rest", "soap")
+
+
+class ExigoSecret(VendorSecret):
+    base_url: VendorUrl = Field(
+        description="The company's API host; REST under /3.0/, SOAP at /3.0/ExigoApi.asmx.",
+        examples=["https://yourcompany-api.exigo.com"],
+    )
+    api: Literal["rest", "soap"] = Field(default="rest", description="Which of Exigo's APIs to call.")
+    login_name: str = Field(min_length=1, examples=["sync"])
+    password: SecretStr = Field(min_length=1, examples=["example-password"])
+    company: str = Field(min_length=1, examples=["yourcompany"])
 
 
 def camel(name: str) -> str:
@@ -71,8 +84,9 @@ def camel(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
-class ExigoConnector(Connector):
+class ExigoConnector(Connector[ExigoSecret]):
     name = "exigo"
+    secret_model = ExigoSecret
 
     @classmethod
     def before_snapshot(cls, settings: VendorSettings) -> None:
@@ -80,8 +94,8 @@ class ExigoConnector(Connector):
 
         load_wsdl(WSDL, cls.name, call_limits(settings))
 
-    def configure(self, secret: dict[str, Any]) -> None:
-        self.api = secret_choice(secret, "api", APIS)
+    def configure(self, secret: ExigoSecret) -> None:
+        self.api = secret.api
         self.field_map = checked_field_map(self.settings.field_map, EXTENDED_FIELDS, "Exigo's extended record")
         options = self.settings.vendor_options
         self.status_codes = {**DEFAULT_STATUS, **options.get("customer_status", {})}
@@ -89,8 +103,8 @@ class ExigoConnector(Connector):
             "ExtendedGroupID": options.get("extended_group_id"),
             "CustomerExtendedID": options.get("customer_extended_id"),
         }
-        login, password, company = (str(secret.get(k, "")) for k in ("login_name", "password", "company"))
-        base_url = str(secret["base_url"]).rstrip("/")
+        login, password, company = secret.login_name, secret.password.get_secret_value(), secret.company
+        base_url = secret.base_url.rstrip("/")
         self.rest = RestClient(self.name, base_url, auth=(f"{login}@{company}", password), limits=self.limits)
         self.soap: SoapClient | None = None
         if self.api == "soap":

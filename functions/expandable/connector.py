@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 import httpx
+from pydantic import Field, SecretStr
 
 from custsync.sdk import (
     Connector,
@@ -32,6 +33,7 @@ from custsync.sdk import (
     ValidationFailed,
     VendorCall,
     VendorRequest,
+    VendorSecret,
     check_lengths,
     checked_field_map,
     known_value,
@@ -85,18 +87,26 @@ def contact_code(customer: Customer) -> str:
     return code[:CONTACT_CODE_LENGTH] or "PRIMARY"
 
 
-class ExpandableConnector(Connector):
-    name = "expandable"
+class ExpandableSecret(VendorSecret):
+    data_source: str = Field(min_length=1, examples=["DEMO"])
+    user_name: str = Field(min_length=1, examples=["sync"])
+    password: SecretStr = Field(min_length=1, examples=["example-password"])
 
-    def configure(self, secret: dict[str, Any]) -> None:
+
+class ExpandableConnector(Connector[ExpandableSecret]):
+    name = "expandable"
+    secret_model = ExpandableSecret
+
+    def configure(self, secret: ExpandableSecret) -> None:
+        # POST /api/auth-token-get's body (vendor-docs/NOTES.md, Expandable).
         self.credentials = {
-            "DATA_SOURCE": str(secret.get("data_source", "")),
-            "USER_NAME": str(secret.get("user_name", "")),
-            "PASSWORD": str(secret.get("password", "")),
+            "DATA_SOURCE": secret.data_source,
+            "USER_NAME": secret.user_name,
+            "PASSWORD": secret.password.get_secret_value(),
         }
         self.status_codes = {**DEFAULT_STATUS_CODES, **self.settings.vendor_options.get("status_codes", {})}
         self.field_map = checked_field_map(self.settings.field_map, CONTACT_FIELDS, "Expandable's contact")
-        self.client = RestClient(self.name, secret["base_url"], limits=self.limits, error_text=error_text)
+        self.client = RestClient(self.name, secret.base_url, limits=self.limits, error_text=error_text)
         self._token: str | None = None
 
     def token(self) -> str:

@@ -14,11 +14,12 @@ customer up by reference code first.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 from xml.etree import ElementTree
 
 import httpx
+from pydantic import Field, SecretStr
 
 from custsync.sdk import (
     Connector,
@@ -30,13 +31,13 @@ from custsync.sdk import (
     ValidationFailed,
     VendorCall,
     VendorRequest,
+    VendorSecret,
     check_lengths,
     checked_field_map,
     default_error_text,
     known_value,
     needed,
     require,
-    secret_choice,
     utf16_length,
 )
 
@@ -65,7 +66,18 @@ CANONICAL_FIELDS: dict[str, str] = {
     "Notes": "notes",
 }
 DEFAULT_FIELD_MAP = {"Rank": "rank", "IndustryType": "industry"}
-WIRE_FORMATS = ("json", "xml", "form")
+
+
+class ExsalerateSecret(VendorSecret):
+    username: str = Field(min_length=1, examples=["sync-user"])
+    password: SecretStr = Field(min_length=1, examples=["example-password"])
+    site_owner_id: int | None = Field(
+        default=None, description="SiteOwnerId; without it customers are never looked up.", examples=[1]
+    )
+    assigned_to_email: str | None = Field(
+        default=None, description="The default AssignedToEmail (the owner).", examples=["sales@example.com"]
+    )
+    format: Literal["json", "xml", "form"] = Field(default="json", description="The wire format of the PUT.")
 
 
 def error_text(response: httpx.Response) -> str:
@@ -82,13 +94,14 @@ def error_text(response: httpx.Response) -> str:
     return " ".join(message for message in messages if message)
 
 
-class ExsalerateConnector(Connector):
+class ExsalerateConnector(Connector[ExsalerateSecret]):
     name = "exsalerate"
+    secret_model = ExsalerateSecret
 
-    def configure(self, secret: dict[str, Any]) -> None:
-        self.site_owner_id = secret.get("site_owner_id")
-        self.assigned_to_email = secret.get("assigned_to_email")
-        self.wire_format = secret_choice(secret, "format", WIRE_FORMATS)
+    def configure(self, secret: ExsalerateSecret) -> None:
+        self.site_owner_id = secret.site_owner_id
+        self.assigned_to_email = secret.assigned_to_email
+        self.wire_format = secret.format
         self.field_map = checked_field_map(
             {**DEFAULT_FIELD_MAP, **self.settings.field_map},
             (*MAX_LENGTHS, *INTEGER_FIELDS),
@@ -96,8 +109,8 @@ class ExsalerateConnector(Connector):
         )
         self.client = RestClient(
             self.name,
-            secret["base_url"],
-            auth=(str(secret.get("username", "")), str(secret.get("password", ""))),
+            secret.base_url,
+            auth=(secret.username, secret.password.get_secret_value()),
             limits=self.limits,
             error_text=error_text,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,10 +51,9 @@ def test_the_webhook_sample_is_accepted_under_the_emulator(secrets_file: Path) -
     response = invoke("WebhookFunction", "events/webhook/01-shopify-customers-update.json", secrets_file)
 
     assert response["statusCode"] == 202
-    assert json.loads(response["body"]) == {
-        "changeId": "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
-        "vendors": ALL_VENDORS,
-    }
+    body = json.loads(response["body"])
+    assert re.fullmatch(r"shopify:7001:[0-9a-f]{32}", body["changeId"])  # the signed body's, not the delivery's
+    assert body["vendors"] == ALL_VENDORS
 
 
 SOURCE_SAMPLES = [

@@ -32,7 +32,7 @@ def puts(vendor: VendorFlow) -> list[Any]:
 def test_a_shopify_update_ends_as_a_correct_put_at_exsalerate(webhook: Any, vendor: VendorFlow) -> None:
     response = webhook(shopify_event(shopify_customer(), "wh-1", SECRET))
     assert response["statusCode"] == 202
-    assert json.loads(response["body"]) == {"changeId": "wh-1", "vendors": ALL_VENDORS}
+    assert json.loads(response["body"])["vendors"] == ALL_VENDORS
 
     delivery = vendor.pump()
 
@@ -53,11 +53,13 @@ def test_a_shopify_update_ends_as_a_correct_put_at_exsalerate(webhook: Any, vend
 
 def test_a_duplicate_webhook_makes_one_vendor_call(webhook: Any, vendor: VendorFlow) -> None:
     event = shopify_event(shopify_customer(), "wh-dup", SECRET)
-    assert webhook(event)["statusCode"] == 202
+    first = webhook(event)
+    assert first["statusCode"] == 202
     assert webhook(event)["statusCode"] == 202
     vendor.pump()
     # Past the queue's deduplication window the same change arrives again: the state table stops it.
-    vendor.queue(change("wh-dup", "2026-11-20T10:00:00+01:00", {"key": "7001", "notes": "redelivered"}))
+    change_id = json.loads(first["body"])["changeId"]
+    vendor.queue(change(change_id, "2026-11-20T10:00:00+01:00", {"key": "7001", "notes": "redelivered"}))
     vendor.pump()
 
     assert len(puts(vendor)) == 1
@@ -213,14 +215,15 @@ def test_logs_carry_the_change_id_and_no_personal_data(
 ) -> None:
     vendor.cold_start(GROUP_CONCURRENCY="1")  # the fault meets the first customer's PUT
     vendor.simulator.faults.add("status", status=400, message="ada@example.com is taken", method="PUT")
-    webhook(shopify_event(shopify_customer(), "wh-log", SECRET))
-    webhook(shopify_event(shopify_customer(7002, email="grace@example.com"), "wh-log-2", SECRET))
+    parked = webhook(shopify_event(shopify_customer(), "wh-log", SECRET))
+    applied = webhook(shopify_event(shopify_customer(7002, email="grace@example.com"), "wh-log-2", SECRET))
+    parked_id, applied_id = (json.loads(response["body"])["changeId"] for response in (parked, applied))
     vendor.pump()
 
     output = captured_logs.getvalue()
     entries = [json.loads(line) for line in output.splitlines() if line.startswith("{") and '"level"' in line]
-    assert any(e["message"] == "change parked in the DLQ" and e.get("correlation_id") == "wh-log" for e in entries)
-    assert any(e["message"] == "change applied" and e.get("correlation_id") == "wh-log-2" for e in entries)
+    assert any(e["message"] == "change parked in the DLQ" and e.get("correlation_id") == parked_id for e in entries)
+    assert any(e["message"] == "change applied" and e.get("correlation_id") == applied_id for e in entries)
     for personal in ("ada@example.com", "Lovelace", "+46701234567", "Drottninggatan", "Acme AB", SECRET, "sync-pass"):
         assert personal not in output
 

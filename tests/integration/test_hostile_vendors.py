@@ -172,6 +172,23 @@ def test_a_soap_reply_with_entities_is_refused_unread(
     assert SECRET not in reason
 
 
+# An XML-RPC reply whose value is the entity: expanded, it would read as a valid reply.
+XMLRPC_REPLY = "<methodResponse><params><param><value><string>&x;</string></value></param></params></methodResponse>"
+
+
+@pytest.mark.parametrize("attack", ["internal entity", "billion laughs", "external entity, local file"])
+def test_an_xmlrpc_reply_with_a_doctype_is_refused_unread_as_a_soap_one_is(
+    against: Callable[..., Run], tmp_path: Path, attack: str
+) -> None:
+    with bait(tmp_path) as found:
+        reply = with_doctype(ENTITY_ATTACKS[attack].replace("Envelope", "methodResponse"), XMLRPC_REPLY, found)
+        run = against("everlytic-xmlrpc", answer(200, reply.encode(), "text/xml"))
+        assert found.hits == [], "nothing is fetched"
+    reason = parked_reason(run)
+    assert "sent an XML reply with a DTD or entities" in reason
+    assert SECRET not in reason
+
+
 @pytest.mark.parametrize(
     ("target", "body"),
     [("exigo-rest", b'{"result": nul'), ("everlytic-rest", b'{"item": {"id": 9001'), ("exsalerate", b"\xff\xfe{")],

@@ -94,6 +94,21 @@ def secret_malformed(stack: Any) -> None:
     forget_secrets()
 
 
+def webhook_secret_deleted(stack: Any) -> None:
+    boto3.client("secretsmanager").delete_secret(SecretId=WEBHOOK_SECRET_NAME, ForceDeleteWithoutRecovery=True)
+    forget_secrets()
+
+
+def webhook_secret_unset(stack: Any) -> None:
+    boto3.client("secretsmanager").put_secret_value(SecretId=WEBHOOK_SECRET_NAME, SecretString="{}")
+    forget_secrets()
+
+
+def vendor_secret_unset(stack: Any) -> None:
+    boto3.client("secretsmanager").put_secret_value(SecretId="customer-sync/local/exsalerate", SecretString="{}")
+    forget_secrets()
+
+
 def vendor_fault(kind: str, **options: Any) -> Callable[[Any], None]:
     return lambda stack: stack.simulators["exsalerate"].faults.add(kind, method="PUT", **options)
 
@@ -113,6 +128,9 @@ SCENARIOS: dict[str, tuple[dict[str, Any], Callable[[Any], None] | None, int, di
     "a ping queues nothing": (PING, None, 200, {"changeIds": [], "vendors": []}),
     "the queue is unavailable": (SHOPIFY, queue_deleted, 503, {"error": ...}),
     "the source's secret is malformed": (SHOPIFY, secret_malformed, 503, {"error": ...}),
+    "Secrets Manager is unavailable": (SHOPIFY, webhook_secret_deleted, 503, {"error": ...}),
+    "the source is not configured": (SHOPIFY, webhook_secret_unset, 404, {"error": ...}),
+    "the vendor is not configured": (PUT, vendor_secret_unset, 503, {"error": ...}),
     "a dry run": (put("exsalerate", dryRun="true"), None, 200, {"dryRun": True, "request": ...}),
     "applied": (PUT, None, 200, {"outcome": "applied"}),
     "the vendor refuses the customer": (PUT, vendor_fault("status", status=400), 422, {"vendorStatus": 400}),

@@ -59,7 +59,7 @@ def test_the_webhook_queues_a_sources_changes_for_its_vendors_only(
 
     response = app.resolve(shopify_event(shopify_customer(), "wh-routed", SECRET), lambda_context)
 
-    assert json.loads(response["body"]) == {"changeId": "wh-routed", "vendors": ["exsalerate", "centra"]}
+    assert json.loads(response["body"])["vendors"] == ["exsalerate", "centra"]
     depths = {f: queue_depth(stack, f) for f in ("ExsalerateFunction", "CentraFunction", "ExigoFunction")}
     assert depths == {"ExsalerateFunction": 1, "CentraFunction": 1, "ExigoFunction": 0}
 

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 from typing import Any
 
+import pytest
+
+from conftest import WEBHOOK_SECRETS
+from custsync.config import WebhookSettings
 from custsync.sources.shopify import sign
-from flow import ALL_VENDORS, api_event, queue_depth, shopify_customer, shopify_event
+from custsync.webhook import build_webhook_app
+from flow import ALL_VENDORS, api_event, queue_depth, sample_event, shopify_customer, shopify_event, signed
 
 SECRET = "test-shopify-client-secret"
 
 
 def test_a_signed_update_is_queued_for_every_vendor(post: Any, stack: Any) -> None:
     status, body = post(shopify_event(shopify_customer(), "wh-ok", SECRET))
-    assert (status, body) == (202, {"changeId": "wh-ok", "vendors": ALL_VENDORS})
+    assert (status, body["vendors"]) == (202, ALL_VENDORS)
+    assert body["changeId"].startswith("shopify:7001:")
     url, _ = stack.queue_of("ExsalerateFunction")
     (message,) = stack.sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
     assert message["Attributes"]["MessageGroupId"] == "7001"
-    assert message["Attributes"]["MessageDeduplicationId"] == "wh-ok"
+    assert message["Attributes"]["MessageDeduplicationId"] == body["changeId"]
     change = json.loads(message["Body"])
     assert change["customer"]["address"]["country"] == "SE"
 
@@ -112,3 +119,50 @@ def test_a_body_with_a_lone_surrogate_is_400(post: Any) -> None:
     event["body"] = '{"id": 1, "note": "\ud800"}'
     status, answer = post(event)
     assert (status, answer["error"]) == (400, "body: is not valid UTF-8 (a lone surrogate at offset 19)")
+
+
+# A fixed clock: 2026-11-20T10:00:00Z.
+NOW = 1_795_168_800.0
+
+
+def queued_time(stack: Any) -> str:
+    url, _ = stack.queue_of("ExsalerateFunction")
+    (message,) = stack.sqs.receive_message(QueueUrl=url)["Messages"]
+    occurred_at: str = json.loads(message["Body"])["occurred_at"]
+    return occurred_at
+
+
+@pytest.mark.parametrize(
+    ("triggered_at", "queued_at"),
+    [
+        ("2099-01-01T00:00:00Z", "2026-11-20T10:05:00Z"),  # forged: brought back to now + MAX_CLOCK_SKEW_SECONDS
+        ("2026-11-20T09:59:00Z", "2026-11-20T09:59:00Z"),  # as Shopify sends it: kept
+    ],
+)
+def test_a_time_from_the_unsigned_triggered_at_header_is_never_later_than_now_plus_the_skew(
+    stack: Any, function_env: Any, lambda_context: Any, triggered_at: str, queued_at: str
+) -> None:
+    """Shopify signs the body alone: a body without updated_at takes its time from X-Shopify-Triggered-At, which
+    anyone replaying the body may set; a forged 2099 would otherwise pin the customer's fields until then."""
+    function_env("WebhookFunction")
+    app = build_webhook_app(WebhookSettings.from_env(), clock=lambda: NOW)
+    payload = shopify_customer()
+    del payload["updated_at"]
+    event = shopify_event(payload, "wh-time", SECRET)
+    event["headers"]["X-Shopify-Triggered-At"] = triggered_at
+
+    assert app.resolve(event, lambda_context)["statusCode"] == 202
+    assert datetime.fromisoformat(queued_time(stack)) == datetime.fromisoformat(queued_at)
+
+
+def test_a_signed_time_ahead_of_the_clock_is_brought_back_too(
+    stack: Any, function_env: Any, lambda_context: Any
+) -> None:
+    function_env("WebhookFunction")
+    app = build_webhook_app(WebhookSettings.from_env(), clock=lambda: NOW)
+    event = sample_event("standardwebhooks")
+    body = json.loads(event["body"])
+    event["body"] = json.dumps({**body, "occurred_at": "2099-01-01T00:00:00Z"})
+
+    assert app.resolve(signed(event, WEBHOOK_SECRETS["standardwebhooks"], NOW), lambda_context)["statusCode"] == 202
+    assert datetime.fromisoformat(queued_time(stack)) == datetime.fromisoformat("2026-11-20T10:05:00Z")

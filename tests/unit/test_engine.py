@@ -15,6 +15,7 @@ from custsync.engine import EngineSettings, Outcome, SyncEngine
 from custsync.errors import AuthError, PermanentError, RetryableError, SyncError, ValidationFailed
 from custsync.fields import leaves
 from custsync.model import Customer, CustomerChange
+from custsync.secret_schema import VendorSecret
 from custsync.state_memory import InMemoryStateStore
 
 START = datetime(2026, 11, 20, 9, tzinfo=UTC)
@@ -29,16 +30,21 @@ class Clock:
         return self.now
 
 
-class FakeVendor(Connector):
+class FakeSecret(VendorSecret):
+    assign_id: str | None = None
+
+
+class FakeVendor(Connector[FakeSecret]):
     """PATCH-like: sends the fields that differ from the previous customer (all of them without one)."""
 
     name = "fake"
+    secret_model = FakeSecret
 
-    def configure(self, secret: dict[str, Any]) -> None:
+    def configure(self, secret: FakeSecret) -> None:
         self.sent: list[dict[str, Any]] = getattr(self, "sent", [])
         self.failures: list[SyncError] = getattr(self, "failures", [])
         self.refreshed = getattr(self, "refreshed", -1) + 1
-        self.assigned_id = secret.get("assign_id")
+        self.assigned_id = secret.assign_id
         self.batch_failure: SyncError | None = getattr(self, "batch_failure", None)
 
     def to_request(self, customer: Customer, context: SyncContext) -> VendorRequest:
@@ -75,7 +81,7 @@ def store(clock: Clock) -> InMemoryStateStore:
 
 @pytest.fixture
 def vendor() -> FakeVendor:
-    return FakeVendor(SETTINGS, lambda force: {"base_url": "x"})
+    return FakeVendor(SETTINGS, lambda force: {"base_url": "https://fake.example"})
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 from custsync.config import VendorSettings
 from custsync.connector import SyncContext
-from custsync.errors import ConfigurationError, Incomplete, ValidationFailed
+from custsync.errors import ConfigurationError, Incomplete, NotConfigured, ValidationFailed
 from custsync.model import Customer
 from custsync.transport.rest import RestClient
 from exsalerate.connector import (
@@ -141,7 +141,7 @@ def test_lengths_are_counted_as_dotnet_counts_them() -> None:
 
 
 def test_an_unknown_wire_format_or_field_map_target_fails_at_cold_start() -> None:
-    with pytest.raises(ConfigurationError, match="secret format: 'yaml' is not one of json, "):
+    with pytest.raises(NotConfigured, match="secret s: format: Input should be 'json', 'xml' or 'form'"):
         connector(format="yaml")
     settings = SETTINGS.model_copy(update={"field_map": {"Shoesize": "shoe"}})
     with pytest.raises(ConfigurationError, match="routing field_map: Exsalerate's CustomerModel has no field Shoesize"):

@@ -9,7 +9,7 @@ import pytest
 from centra.connector import CentraConnector
 from custsync.config import VendorSettings
 from custsync.connector import Connector, SyncContext
-from custsync.errors import ConfigurationError, ValidationFailed
+from custsync.errors import ConfigurationError, NotConfigured, ValidationFailed
 from custsync.model import Customer
 from everlytic.connector import INDUSTRIES, EverlyticConnector
 from exigo.connector import ExigoConnector, camel
@@ -102,7 +102,7 @@ def test_a_field_map_naming_a_field_the_vendor_lacks_fails_at_cold_start(cls: ty
 @pytest.mark.parametrize("cls", [ExigoConnector, EverlyticConnector])
 def test_an_unknown_api_in_the_secret_is_named(cls: type[Connector], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(SECRETS, cls.name, {**SECRETS[cls.name], "api": "graphql"})
-    with pytest.raises(ConfigurationError, match="secret api: 'graphql' is not one of rest, "):
+    with pytest.raises(NotConfigured, match="secret s: api: Input should be 'rest' or "):
         connector(cls)
 
 

@@ -127,7 +127,7 @@ def _webhook_parameters(vendors: Sequence[str]) -> Callable[..., None]:
             str,
             Path(
                 description=f"The sending platform: {', '.join(sorted(SOURCES))}. "
-                "Any other, or one with no secret configured, is 404.",
+                "Any other, or one not configured (no signing secret set, or only a placeholder), is 404.",
                 examples=sorted(SOURCES),
             ),
         ],
@@ -212,9 +212,17 @@ WEBHOOK = RouteDocs(
                     "Not from the function: API Gateway's answer to a path that is no route (no source).",
                     GatewayRefusal,
                 ),
-                404: ("Not a configured source (no secret for it).", Problem),
+                404: (
+                    "Not a source, or one not configured: the webhook secret holds no signing secret for it "
+                    "(or only a placeholder).",
+                    Problem,
+                ),
                 413: ("The body is over `MAX_BODY_BYTES` (default 256 KiB).", Problem),
-                503: ("The queue is unavailable, or the source's secret is malformed: redeliver later.", Problem),
+                503: (
+                    "The queue or Secrets Manager is unavailable, or the webhook secret is malformed (not a JSON "
+                    "object, or a value not in the source's format): redeliver later.",
+                    Problem,
+                ),
             }
         ),
     },
@@ -255,8 +263,9 @@ SYNC_API = RouteDocs(
                 502: ("The vendor refused our credentials, after reading them again.", SyncFailure),
                 503: (
                     "Try again later: the vendor is down, slow or rate-limiting (`vendorStatus` when it answered), "
-                    "its circuit is open, the customer is busy or settling after a call of unknown outcome, or "
-                    "the state table is unavailable.",
+                    "its circuit is open, the customer is busy or settling after a call of unknown outcome, "
+                    "the state table or Secrets Manager is unavailable, or the vendor is not configured (`error` "
+                    "starts `not configured:` and names what its secret lacks).",
                     SyncFailure,
                 ),
             }

@@ -15,12 +15,18 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic
+
+from typing_extensions import TypeVar
 
 from custsync.config import VendorSettings
 from custsync.errors import ConfigurationError, Incomplete, SyncError, ValidationFailed
 from custsync.model import Customer
+from custsync.secret_schema import VendorSecret
 from custsync.transport.http import CallLimits
+
+# The model of a connector's secret; a bare ``Connector`` is any vendor's.
+SecretT = TypeVar("SecretT", bound=VendorSecret, default=Any)
 
 SecretLoader = Callable[[bool], dict[str, Any]]
 
@@ -71,10 +77,12 @@ class SendResult:
     ids: Mapping[str, str] = field(default_factory=dict)
 
 
-class Connector(ABC):
-    """One vendor's mapping and calls. Subclasses set ``name`` and implement the three steps."""
+class Connector(ABC, Generic[SecretT]):
+    """One vendor's mapping and calls. Subclasses set ``name`` and ``secret_model`` (what the vendor's secret holds,
+    declared once: ``custsync.secret_schema``) and implement the three steps."""
 
     name: ClassVar[str]
+    secret_model: type[SecretT]
     #: True when the vendor takes many customers in one call (``send_many`` is then used for SQS batches).
     batches: ClassVar[bool] = False
 
@@ -87,7 +95,7 @@ class Connector(ABC):
         #: How many times the credentials were re-read: a refusal seen under an older generation is already handled.
         self.generation = 0
         self._load_secret = load_secret
-        self.configure(load_secret(False))
+        self.configure(self._secret(force_fetch=False))
 
     @classmethod
     def before_snapshot(cls, settings: VendorSettings) -> None:
@@ -95,8 +103,12 @@ class Connector(ABC):
         return
 
     @abstractmethod
-    def configure(self, secret: dict[str, Any]) -> None:
+    def configure(self, secret: SecretT) -> None:
         """Build clients from the vendor secret (called at init and on credential refresh)."""
+
+    def _secret(self, *, force_fetch: bool) -> SecretT:
+        """The secret, validated; ``NotConfigured`` naming what keeps it from being used (nothing is configured)."""
+        return self.secret_model.parse(self._load_secret(force_fetch), self.settings.vendor_secret_name, self.name)
 
     def refresh_credentials(self, seen_generation: int | None = None) -> None:
         """Re-read the secret and rebuild the clients; token vendors also drop their token. Done once for
@@ -104,7 +116,7 @@ class Connector(ABC):
         with self.lock:
             if seen_generation is not None and seen_generation != self.generation:
                 return
-            self.configure(self._load_secret(True))
+            self.configure(self._secret(force_fetch=True))
             self.generation += 1
 
     def prepare(self, customer: Customer, context: SyncContext) -> SyncContext:
@@ -179,14 +191,6 @@ def check_xml_text(payload: Mapping[str, Any], vendor: str) -> None:
             raise ValidationFailed(
                 name, f"holds U+{ord(found.group()):04X}, a character XML cannot carry", vendor=vendor
             )
-
-
-def secret_choice(secret: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> str:
-    """The secret's ``key``, one of ``allowed`` (the first is the default), or a ``ConfigurationError``."""
-    value = str(secret.get(key, allowed[0]))
-    if value not in allowed:
-        raise ConfigurationError(f"secret {key}: {value!r} is not one of {', '.join(allowed)}")
-    return value
 
 
 def checked_field_map(field_map: Mapping[str, str], targets: Iterable[str], vendor: str) -> dict[str, str]:

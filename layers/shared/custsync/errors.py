@@ -3,7 +3,8 @@
 The runtime decides what happens to a record by the type alone:
 ``RetryableError`` goes back to the queue with backoff, ``PermanentError`` is
 parked in the DLQ at once with its reason, ``AuthError`` gets one credential
-refresh and is then permanent.
+refresh and is then permanent, ``NotConfigured`` (a secret not set yet) is parked
+at once, to be redriven once an operator sets it.
 """
 
 from __future__ import annotations
@@ -74,3 +75,11 @@ class ValidationFailed(PermanentError):
 
 class ConfigurationError(Exception):
     """A setting is missing or wrong; raised at cold start, naming the setting."""
+
+
+class NotConfigured(PermanentError, ConfigurationError):
+    """The vendor cannot be called until an operator sets its secret (or fixes its configuration): every change
+    is parked at once with this reason (``not configured: ...``, naming what is missing), to be redriven after."""
+
+    def __init__(self, problem: str, *, vendor: str | None = None) -> None:
+        super().__init__(f"not configured: {problem}", vendor=vendor)

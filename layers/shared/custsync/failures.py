@@ -16,8 +16,9 @@ import httpx
 from botocore.exceptions import BotoCoreError, ClientError
 
 from custsync.deadline import DeadlineExceeded
-from custsync.errors import PermanentError, RetryableError, SyncError
+from custsync.errors import ConfigurationError, NotConfigured, PermanentError, RetryableError, SyncError
 from custsync.observability import logger, metrics, redact_text
+from custsync.secrets import SecretUnavailable
 from custsync.transport.http import ResponseTooLarge, UnsafeReply
 
 MESSAGE_CHARS = 300
@@ -76,6 +77,15 @@ def _aws(exc: BaseException, vendor: str) -> SyncError:
     return RetryableError(f"AWS call failed ({code}): {_message(exc)}", vendor=vendor)
 
 
+def _not_configured(exc: BaseException, vendor: str) -> SyncError:
+    """A setting the connector refuses (a field map naming a field the vendor lacks, say): no retry fixes it."""
+    return NotConfigured(str(exc), vendor=vendor)
+
+
+def _secret_unavailable(exc: BaseException, vendor: str) -> SyncError:
+    return RetryableError(f"{vendor} not called: {exc}", vendor=vendor)
+
+
 def _zeep(exc: BaseException, vendor: str) -> SyncError:
     from zeep import exceptions as zeep_errors
 
@@ -125,4 +135,6 @@ _MAPPERS: tuple[
     (UnsafeReply, _unsafe),
     ((json.JSONDecodeError, UnicodeDecodeError, ExpatError), _malformed),
     ((ClientError, BotoCoreError), _aws),
+    (ConfigurationError, _not_configured),
+    (SecretUnavailable, _secret_unavailable),
 )

@@ -10,6 +10,10 @@
   that passed; a busy lease, a wait for an uncertain call to settle or an open circuit is no
   attempt. The queue's ``maxReceiveCount`` stays above both, a backstop never reached first.
 - API Gateway: the sync API (``custsync/sync_api.py``), loaded on the first API event.
+
+The connector is built on first use, from the vendor's secret, never at cold start. While it cannot be built,
+each record fails with why: a secret not configured (``{}``, a key missing, a placeholder, a wrong value) parks
+it at once (``NotConfigured``), Secrets Manager failing retries it; the invocation itself never fails.
 """
 
 from __future__ import annotations
@@ -30,19 +34,18 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from custsync import aws, routing, snapstart
+from custsync import aws, routing, secrets, snapstart
 from custsync.batch import CustomerBatchProcessor, RetryLater
 from custsync.breaker import CircuitBreaker
 from custsync.config import VendorSettings
 from custsync.connector import Connector
 from custsync.deadline import invocation
 from custsync.engine import EngineSettings, Outcome, SyncEngine
-from custsync.errors import PermanentError, RetryableError, SyncError
+from custsync.errors import ConfigurationError, PermanentError, RetryableError, SyncError
 from custsync.failures import classify
 from custsync.model import Customer, CustomerChange
 from custsync.observability import logger, metrics, traced
 from custsync.queues import Queues
-from custsync.secrets import get_vendor_secret
 from custsync.state import DynamoStateStore
 from custsync.validation import describe_validation_error
 
@@ -71,13 +74,23 @@ class VendorRuntime:
 
     @functools.cached_property
     def engine(self) -> SyncEngine:
+        """Built on first use; ``NotConfigured`` (not cached) while the vendor's secret is unset or wrong."""
         settings = self.settings
         connector = self.connector_class(
-            settings, lambda force: get_vendor_secret(settings.vendor_secret_name, force_fetch=force)
+            settings, lambda force: secrets.get_secret_json(settings.vendor_secret_name, force_fetch=force)
         )
         store = DynamoStateStore(settings.state_table, settings.vendor)
         engine_settings = EngineSettings(settings.lease_seconds, settings.settle_seconds, settings.busy_retry_seconds)
         return SyncEngine(connector, store, engine_settings, self.breaker, route=self.unrouted)
+
+    def connected(self) -> SyncEngine:
+        """The engine; raises what keeps its connector from being built. A secret found not configured is read
+        afresh next time, not from the cache: once the operator sets it, a redrive goes through at once."""
+        try:
+            return self.engine
+        except ConfigurationError:
+            secrets.forget()
+            raise
 
     def unrouted(self, change: CustomerChange, customer: Customer) -> str | None:
         """Why the routing holds ``customer`` back from this vendor (its conditions), or None."""
@@ -100,27 +113,31 @@ class VendorRuntime:
 
     # -- SQS ---------------------------------------------------------------------------------
     def handle_sqs(self, event: dict[str, Any]) -> dict[str, Any]:
+        prepare: Callable[[list[SQSRecord]], BatchResults] | None
+        try:
+            prepare = self._apply_batch if self.connected().connector.batches else None
+        except Exception as exc:  # no connector (its secret unset, say): each change is parked or retried with why
+            prepare = functools.partial(self._fail_each, classify(exc, self.settings.vendor))
         processor = CustomerBatchProcessor(
             self.handle_record,
             max_workers=self.settings.group_concurrency,
-            prepare=self._apply_batch if self.engine.connector.batches else None,
+            prepare=prepare,
             delay=self.queues.delay,
         )
         return dict(processor.run(event.get("Records", [])))
 
     def _apply_batch(self, records: list[SQSRecord]) -> BatchResults:
         """For vendors that take arrays: every valid change of the batch in one ``send_many``."""
-        changes = []
-        for record in records:
-            try:
-                changes.append(CustomerChange.model_validate_json(record.body))
-            except ValidationError:
-                continue  # parked with its reason when its record is handled
+        changes = _valid_changes(records)
         try:
             return self.engine.apply_batch(changes)
         except Exception as exc:  # the whole batch failed: each of its changes fails with why, none crashes
-            error = classify(exc, self.settings.vendor)
-            return dict.fromkeys((change.change_id for change in changes), error)
+            return self._fail_each(classify(exc, self.settings.vendor), records)
+
+    @staticmethod
+    def _fail_each(error: SyncError, records: list[SQSRecord]) -> BatchResults:
+        """Every valid change of the batch fails with ``error``."""
+        return dict.fromkeys((change.change_id for change in _valid_changes(records)), error)
 
     def handle_record(self, record: SQSRecord, batch: BatchResults | None) -> dict[str, Any]:
         try:
@@ -178,6 +195,16 @@ class VendorRuntime:
 
     def _backoff(self, tries: int) -> float:
         return float(min(self.settings.backoff_base_seconds * 2 ** (tries - 1), self.settings.max_backoff_seconds))
+
+
+def _valid_changes(records: list[SQSRecord]) -> list[CustomerChange]:
+    changes = []
+    for record in records:
+        try:
+            changes.append(CustomerChange.model_validate_json(record.body))
+        except ValidationError:
+            continue  # parked with its reason when its record is handled
+    return changes
 
 
 def with_routing(settings: VendorSettings, routes: routing.Routing) -> VendorSettings:

@@ -3,20 +3,26 @@
 A connector maps the canonical customer to the vendor's calls, makes them, and
 raises the errors below; the runtime does the rest (``custsync.connector``)::
 
-    from typing import Any
+    from pydantic import Field, SecretStr
 
     from custsync.sdk import (
-        Connector, Customer, RestClient, SendResult, SyncContext, VendorCall, VendorRequest, check_lengths,
-        known_value, require,
+        Connector, Customer, RestClient, SendResult, SyncContext, VendorCall, VendorRequest, VendorSecret,
+        check_lengths, known_value, require,
     )
 
 
-    class AcmeConnector(Connector):
-        name = "acme"
+    class AcmeSecret(VendorSecret):
+        username: str = Field(examples=["sync-user"])
+        password: SecretStr = Field(examples=["example-password"])
 
-        def configure(self, secret: dict[str, Any]) -> None:
-            auth = (str(secret["username"]), str(secret["password"]))
-            self.rest = RestClient(self.name, str(secret["base_url"]), auth=auth, limits=self.limits)
+
+    class AcmeConnector(Connector[AcmeSecret]):
+        name = "acme"
+        secret_model = AcmeSecret
+
+        def configure(self, secret: AcmeSecret) -> None:
+            auth = (secret.username, secret.password.get_secret_value())
+            self.rest = RestClient(self.name, secret.base_url, auth=auth, limits=self.limits)
 
         def to_request(self, customer: Customer, context: SyncContext) -> VendorRequest:
             record = {"id": require(customer.key, "id", self.name)}
@@ -52,7 +58,6 @@ from custsync.connector import (
     checked_field_map,
     needed,
     require,
-    secret_choice,
     utf16_length,
 )
 from custsync.errors import (
@@ -65,6 +70,7 @@ from custsync.errors import (
     ValidationFailed,
 )
 from custsync.model import Customer, known_value
+from custsync.secret_schema import VendorSecret, VendorUrl
 from custsync.transport.http import CallLimits
 from custsync.transport.rest import RestClient, default_error_text
 from custsync.transport.xmlrpc import XmlRpcClient
@@ -89,7 +95,9 @@ __all__ = [
     "ValidationFailed",
     "VendorCall",
     "VendorRequest",
+    "VendorSecret",
     "VendorSettings",
+    "VendorUrl",
     "XmlRpcClient",
     "call_limits",
     "check_lengths",
@@ -100,7 +108,6 @@ __all__ = [
     "load_wsdl",
     "needed",
     "require",
-    "secret_choice",
     "utf16_length",
 ]
 

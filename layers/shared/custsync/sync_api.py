@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from custsync.api_docs import SYNC_API
 from custsync.engine import Outcome
-from custsync.errors import AuthError, Incomplete, RetryableError, SyncError
+from custsync.errors import AuthError, Incomplete, NotConfigured, RetryableError, SyncError
 from custsync.failures import classify
 from custsync.model import Customer, CustomerChange, utc_now
 from custsync.observability import logger, metrics
@@ -42,11 +42,11 @@ def build_api(runtime: VendorRuntime) -> APIGatewayRestResolver:
         logger.append_keys(change_id=change.change_id, customer_key=key, vendor=vendor)
         if app.current_event.get_query_string_value("dryRun", "false").lower() == "true":
             metrics.add_metric(name="DryRuns", unit="Count", value=1)
-            plan = runtime.engine.plan(change)
+            plan = runtime.connected().plan(change)
             if isinstance(plan, Outcome):
                 return _json(200, {"dryRun": True, **plan.as_dict()})
             return _json(200, {"dryRun": True, "request": plan.request.as_dict(), "wouldSend": plan.pending.as_dict()})
-        return _json(200, runtime.engine.apply(change).as_dict())
+        return _json(200, runtime.connected().apply(change).as_dict())
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
     def sync_error(exc: Exception) -> Response[Any]:
@@ -90,8 +90,8 @@ def _api_status(exc: SyncError) -> tuple[int, dict[str, Any]]:
         body["vendorStatus"] = exc.status
     if isinstance(exc, Incomplete):
         return 400, body  # the customer sent lacks what the vendor requires, and nothing known supplies it
-    if isinstance(exc, RetryableError):
-        return 503, body
+    if isinstance(exc, RetryableError | NotConfigured):
+        return 503, body  # NotConfigured: until an operator sets the vendor's secret
     if isinstance(exc, AuthError):
         return 502, body
     if exc.status is None:

@@ -4,9 +4,14 @@ Answers 202 ``{changeId, vendors}`` for one change, 202 ``{changeIds, vendors}``
 for several (a HubSpot delivery), 200 ``{changeIds: [], vendors: []}`` when there
 is nothing to queue (a WooCommerce ping, a Stripe event type not handled); 401
 bad or missing signature, stale or post-dated timestamp; 400 invalid body or
-header, naming it; 404 unknown source; 413 body over the limit; 503 when the
-queue (or the source's secret) is unusable, so the sender redelivers. Nothing a
-client sends produces a 500.
+header, naming it; 404 unknown source, or one not configured (no signing secret
+set, or only a placeholder); 413 body over the limit; 503 when the queue or
+Secrets Manager is unusable, or the source's secret is malformed, so the sender
+redelivers. Nothing a client sends produces a 500.
+
+No change is queued with a time later than now plus ``MAX_CLOCK_SKEW_SECONDS``:
+a time some sources take from a header they do not sign (Shopify's
+``X-Shopify-Triggered-At``) could otherwise pin a customer's fields until then.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,8 +33,9 @@ from custsync.api_docs import WEBHOOK
 from custsync.config import WebhookSettings
 from custsync.errors import ConfigurationError
 from custsync.fanout import FanOut
+from custsync.model import CustomerChange
 from custsync.observability import logger, metrics
-from custsync.secrets import get_secret_json
+from custsync.secrets import SecretUnavailable, get_secret_json
 from custsync.sources import SOURCES, BadPayload, SignatureInvalid, TimeWindow, WebhookRequest, signing_secrets
 from custsync.sources.base import nesting_depth, parse_json
 from custsync.validation import describe_validation_error
@@ -102,7 +109,20 @@ def _signable(text: str, what: str) -> str:
     return text
 
 
-def build_webhook_app(settings: WebhookSettings, fanout: FanOut | None = None) -> APIGatewayRestResolver:
+def no_later_than(change: CustomerChange, latest: float) -> CustomerChange:
+    """``change``, its time brought back to ``latest`` (unix seconds) if it is later."""
+    if change.occurred_at.timestamp() <= latest:
+        return change
+    logger.warning(
+        "a change's time is ahead of the clock; queued at the latest time allowed",
+        extra={"source": change.source, "customer_key": change.customer.key},
+    )
+    return change.model_copy(update={"occurred_at": datetime.fromtimestamp(latest, UTC)})
+
+
+def build_webhook_app(
+    settings: WebhookSettings, fanout: FanOut | None = None, clock: Callable[[], float] = time.time
+) -> APIGatewayRestResolver:
     known_vendors = list(settings.vendor_queues)
     routing.current(
         known_vendors
@@ -121,8 +141,13 @@ def build_webhook_app(settings: WebhookSettings, fanout: FanOut | None = None) -
             secrets = signing_secrets(get_secret_json(settings.webhook_secret_name), source_name) if source else []
         except ConfigurationError as exc:
             return misconfigured(source_name, exc)
+        except SecretUnavailable as exc:
+            logger.error("webhook secret unavailable", extra={"source": source_name, "reason": str(exc)})
+            return _json(503, {"error": "secret: temporarily unavailable, redeliver later"})
         if source is None or not secrets:
-            return _json(404, {"error": f"source: '{source_name}' is not a configured webhook source"})
+            # The same answer for a source that does not exist and one not set up: nothing tells them apart.
+            metrics.add_metric(name="WebhooksRejected", unit="Count", value=1)
+            return _json(404, {"error": f"source: '{source_name}' is not configured as a webhook source"})
         try:
             request = webhook_request(app.current_event.raw_event, settings.max_json_depth)
         except BadPayload as exc:
@@ -130,15 +155,16 @@ def build_webhook_app(settings: WebhookSettings, fanout: FanOut | None = None) -
         if len(request.body) > settings.max_body_bytes:
             size = len(request.body)
             return _json(413, {"error": f"body: {size} bytes is over the {settings.max_body_bytes}-byte limit"})
+        window = TimeWindow(clock(), settings.max_clock_skew_seconds)
         try:
-            source.verify(request, secrets, TimeWindow(time.time(), settings.max_clock_skew_seconds))
+            source.verify(request, secrets, window)
         except SignatureInvalid as exc:
             metrics.add_metric(name="WebhooksRejected", unit="Count", value=1)
             return _json(401, {"error": str(exc)})
         except ConfigurationError as exc:
             return misconfigured(source_name, exc)
         try:
-            changes = source.normalise(request)
+            changes = [no_later_than(change, window.latest) for change in source.normalise(request)]
         except BadPayload as exc:
             return _json(400, {"error": str(exc)})
         except ValidationError as exc:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from custsync.sources import hubspot, shopify, standardwebhooks, stripe, woocommerce
-from custsync.sources.base import Source, TimeWindow, WebhookRequest, signing_secrets
+from custsync.sources.base import Source, TimeWindow, WebhookRequest
 from custsync.sources.errors import BadPayload, SignatureInvalid
 
 __all__ = ["SOURCES", "BadPayload", "SignatureInvalid", "Source", "TimeWindow", "WebhookRequest", "signing_secrets"]
@@ -12,3 +15,9 @@ SOURCES: dict[str, Source] = {
     source.name: source
     for source in (shopify.SOURCE, hubspot.SOURCE, stripe.SOURCE, woocommerce.SOURCE, standardwebhooks.SOURCE)
 }
+
+
+def signing_secrets(webhook_secret: Mapping[str, Any], source: str) -> list[str]:
+    """The signing secrets configured for ``source`` (a string or a list of strings): none means "not configured"
+    (absent, empty or placeholders); ``ConfigurationError`` naming the source when one is not what it needs."""
+    return SOURCES[source].secret.values(webhook_secret.get(source), source)

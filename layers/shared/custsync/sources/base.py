@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any, Protocol
 
-from custsync.errors import ConfigurationError
 from custsync.model import CustomerChange
+from custsync.secret_schema import SigningSecret
 from custsync.sources.errors import BadPayload, SignatureInvalid
 
 # A JSON string, escapes included; possessive, so it never backtracks.
@@ -55,6 +55,11 @@ class TimeWindow:
     now: float  # unix seconds
     tolerance_seconds: float
 
+    @property
+    def latest(self) -> float:
+        """The latest time any change may claim: now plus the tolerance."""
+        return self.now + self.tolerance_seconds
+
     def check(self, header: str, sent_at: float) -> None:
         if sent_at < self.now - self.tolerance_seconds:
             raise SignatureInvalid(f"{header}: timestamp is more than {self.tolerance_seconds:g} seconds old")
@@ -66,6 +71,8 @@ class Source(Protocol):
     """A webhook sender: ``custsync.webhook`` calls ``verify``, then ``normalise``; ``sign`` is the sender's side."""
 
     name: str
+    #: What each of its signing secrets is (the webhook secret's entry under ``name``).
+    secret: SigningSecret
 
     def verify(self, request: WebhookRequest, secrets: Sequence[str], window: TimeWindow) -> None:
         """Raise ``SignatureInvalid`` naming the header unless one of ``secrets`` signed it, inside ``window``."""
@@ -78,15 +85,6 @@ class Source(Protocol):
 
     def sign(self, request: WebhookRequest, secret: str, now: float) -> dict[str, str]:
         """The signature headers the sender would add at ``now`` (for the demo, local invoke and tests)."""
-
-
-def signing_secrets(webhook_secret: Mapping[str, Any], source: str) -> list[str]:
-    """The secrets configured for ``source``: a string or a list of strings; none means "not configured"."""
-    value = webhook_secret.get(source)
-    values = value if isinstance(value, list) else [value]
-    if not all(item is None or isinstance(item, str) for item in values):
-        raise ConfigurationError(f"webhook secret {source!r}: must be a string or a list of strings")
-    return [item for item in values if item]
 
 
 def signed_header(request: WebhookRequest, name: str) -> str:

@@ -6,6 +6,7 @@ raw body + X-HubSpot-Request-Timestamp`` (milliseconds). The URI is the full URL
 HubSpot called, with ``%3A %2F %3F %40 %21 %24 %27 %28 %29 %2A %2C %3B`` decoded
 (HubSpot signs the decoded form). The timestamp must be inside the webhook's
 time window (``MAX_CLOCK_SKEW_SECONDS``, default 300: HubSpot's own five minutes).
+Change ids and times come from the body, so from what is signed.
 
 A delivery is a JSON array of events, possibly for several contacts. Only
 ``contact.propertyChange`` (and the generic ``object.propertyChange`` of object
@@ -50,6 +51,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from custsync.model import CustomerChange
+from custsync.secret_schema import SigningSecret
 from custsync.sources.base import (
     TimeWindow,
     WebhookRequest,
@@ -119,6 +121,9 @@ def _signed_content(request: WebhookRequest, timestamp: str) -> bytes:
 
 class HubSpotSource:
     name = "hubspot"
+    secret = SigningSecret(
+        "the app's client secret (the app's Auth settings in HubSpot)", "0123abcd-4567-89ef-0123-456789abcdef"
+    )
 
     def verify(self, request: WebhookRequest, secrets: Sequence[str], window: TimeWindow) -> None:
         sent = from_base64(signed_header(request, SIGNATURE))

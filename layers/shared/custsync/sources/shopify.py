@@ -1,8 +1,15 @@
 """Shopify ``customers/create`` and ``customers/update`` webhooks.
 
 Signed with ``X-Shopify-Hmac-Sha256``: base64 of HMAC-SHA256 over the raw body
-with the app's client secret. ``X-Shopify-Webhook-Id`` is the change id, so a
-redelivered webhook deduplicates in the vendor queues and the state table.
+with the app's client secret. Only the body is signed: ``X-Shopify-Webhook-Id``,
+``X-Shopify-Topic`` and ``X-Shopify-Triggered-At`` are whatever whoever sends the
+body says. So the change id is ``shopify:<customer id>:<digest of topic and body>``:
+a redelivered body is the same change, deduplicated in the vendor queues and the
+state table, whatever delivery id it comes with (a topic outside ``TOPICS`` is
+refused, so one body makes at most two ids). Its time is the body's
+``updated_at``; only when the body has none, ``X-Shopify-Triggered-At``, which
+the webhook bounds like every change's time (never later than now plus
+``MAX_CLOCK_SKEW_SECONDS``).
 
 Vendor-side ids travel as customer metafields in the ``customer_sync`` namespace
 (include it in the webhook subscription's ``metafieldNamespaces``): key
@@ -19,9 +26,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from custsync.model import CustomerChange
+from custsync.secret_schema import SigningSecret
 from custsync.sources.base import (
     TimeWindow,
     WebhookRequest,
+    digest,
     from_base64,
     hmac_sha256,
     json_object,
@@ -79,6 +88,7 @@ class ShopifyCustomer(BaseModel):
 
 class ShopifySource:
     name = "shopify"
+    secret = SigningSecret("the app's client secret (the app's API credentials in Shopify)", "shpss_0123456789abcdef")
 
     def verify(self, request: WebhookRequest, secrets: Sequence[str], window: TimeWindow) -> None:
         sent = from_base64(signed_header(request, SIGNATURE))
@@ -89,15 +99,12 @@ class ShopifySource:
         topic = request.header("X-Shopify-Topic")
         if topic not in TOPICS:
             raise BadPayload(f"X-Shopify-Topic: '{topic}' is not handled; send one of {', '.join(TOPICS)}")
-        change_id = request.header("X-Shopify-Webhook-Id")
-        if not change_id:
-            raise BadPayload("X-Shopify-Webhook-Id: header is required")
         payload = json_object(request.json(), "a Shopify customer")
         shopify = ShopifyCustomer.model_validate(payload)
         occurred_at = shopify.updated_at or _triggered_at(request)
         change = CustomerChange.model_validate(
             {
-                "change_id": change_id,
+                "change_id": f"{self.name}:{shopify.id}:{digest(topic, request.body, length=32)}",
                 "source": self.name,
                 "occurred_at": occurred_at,
                 "customer": self._customer(shopify, payload),

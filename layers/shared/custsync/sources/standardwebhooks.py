@@ -6,7 +6,8 @@ space-separated ``v1,<base64>`` entries, each HMAC-SHA256 over
 (secrets are written ``whsec_<base64 key>``); other versions (``v1a``,
 asymmetric) are ignored. ``webhook-timestamp`` (unix seconds) must be inside the
 webhook's time window (``MAX_CLOCK_SKEW_SECONDS``, default 300: the
-specification's own five minutes).
+specification's own five minutes). ``webhook-id`` and ``webhook-timestamp`` are
+signed with the body, so the change ids and times below are all signed.
 
 The body is a canonical ``CustomerChange`` (as queued, see
 ``schemas/customer-change.json``: its own change id, time and vendor ids), or a
@@ -25,6 +26,7 @@ from datetime import UTC, datetime
 
 from custsync.errors import ConfigurationError
 from custsync.model import Customer, CustomerChange
+from custsync.secret_schema import SigningSecret
 from custsync.sources.base import (
     TimeWindow,
     WebhookRequest,
@@ -42,6 +44,8 @@ ID = "webhook-id"
 TIMESTAMP = "webhook-timestamp"
 SIGNATURE = "webhook-signature"
 SECRET_PREFIX = "whsec_"
+# The prefix, then a non-empty key in base64 (padding optional: key_of adds it).
+SECRET_PATTERN = SECRET_PREFIX + r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=?|[A-Za-z0-9+/]{2}(?:==)?)"
 
 
 def key_of(secret: str) -> bytes:
@@ -62,6 +66,7 @@ def _signed_content(request: WebhookRequest, message_id: str, timestamp: str) ->
 
 class StandardWebhooksSource:
     name = "standardwebhooks"
+    secret = SigningSecret(f"{SECRET_PREFIX}<base64 key>", f"{SECRET_PREFIX}MDEyMzQ1Njc4OWFiY2RlZg==", SECRET_PATTERN)
 
     def verify(self, request: WebhookRequest, secrets: Sequence[str], window: TimeWindow) -> None:
         message_id = signed_header(request, ID)

@@ -5,7 +5,8 @@ where each ``v1`` is HMAC-SHA256, keyed with the endpoint's signing secret
 (``whsec_...``, used whole), over ``"<t>.<raw body>"``. Other schemes (``v0``) are
 ignored; several ``v1`` entries are normal while Stripe rolls a secret. ``t`` must
 be inside the webhook's time window (``MAX_CLOCK_SKEW_SECONDS``, default 300:
-Stripe's own five-minute tolerance).
+Stripe's own five-minute tolerance). The change id and time come from the body,
+so from what is signed.
 
 The event ``id`` is the change id and ``created`` its time. ``customer.created``
 is a FULL change; ``customer.updated`` is a PARTIAL change of only the fields that
@@ -34,6 +35,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from custsync.model import CustomerChange
+from custsync.secret_schema import SigningSecret
 from custsync.sources.base import (
     TimeWindow,
     WebhookRequest,
@@ -103,6 +105,7 @@ def _signature_parts(header: str) -> tuple[str, list[str]]:
 
 class StripeSource:
     name = "stripe"
+    secret = SigningSecret("the endpoint's signing secret, whsec_...", "whsec_0123456789abcdef", r"whsec_\S+")
 
     def verify(self, request: WebhookRequest, secrets: Sequence[str], window: TimeWindow) -> None:
         timestamp, signatures = _signature_parts(signed_header(request, SIGNATURE))

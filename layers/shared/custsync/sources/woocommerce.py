@@ -15,10 +15,12 @@ change: an empty field clears. Its time is ``date_modified_gmt`` (or
 ``date_created_gmt`` for a customer never modified), in UTC.
 
 - Customer key: ``woocommerce:<id>``.
-- Change id: ``X-WC-Webhook-Delivery-ID`` plus a digest of the body.
-  WooCommerce derives the delivery id from the webhook's id and the current
-  second only, so two customers saved in the same second share it, and the FIFO
-  queues deduplicate across customers; a redelivered body keeps its id.
+- Change id: ``woocommerce:<id>:<digest of topic and body>``. Only the body is
+  signed: ``X-WC-Webhook-Delivery-ID`` (and the topic) are whatever whoever sends
+  the body says, so a redelivered body is the same change whatever delivery id
+  it comes with (and WooCommerce derives that id from the webhook's id and the
+  current second only, so two customers saved in the same second share it).
+  The time comes from the body too.
 - ``email``, ``first_name``/``last_name`` (the billing names when the account
   has none); the billing address is the canonical address (it is the one
   invoices use; the shipping address is not carried), with ``company`` and
@@ -41,6 +43,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from custsync.model import CustomerChange
+from custsync.secret_schema import SigningSecret
 from custsync.sources.base import (
     TimeWindow,
     WebhookRequest,
@@ -59,7 +62,6 @@ from custsync.sources.errors import BadPayload, SignatureInvalid
 
 SIGNATURE = "X-WC-Webhook-Signature"
 TOPIC = "X-WC-Webhook-Topic"
-DELIVERY_ID = "X-WC-Webhook-Delivery-ID"
 TOPICS = ("customer.created", "customer.updated")
 KEY_PREFIX = "woocommerce:"
 PING = re.compile(rb"webhook_id=\d{1,20}")
@@ -108,6 +110,7 @@ def is_ping(request: WebhookRequest) -> bool:
 
 class WooCommerceSource:
     name = "woocommerce"
+    secret = SigningSecret("the webhook's secret (WooCommerce: Settings > Advanced > Webhooks)", "0123456789abcdef")
 
     def verify(self, request: WebhookRequest, secrets: Sequence[str], window: TimeWindow) -> None:
         if is_ping(request) and request.header(SIGNATURE) is None:
@@ -122,16 +125,11 @@ class WooCommerceSource:
         topic = request.header(TOPIC)
         if topic not in TOPICS:
             raise BadPayload(f"{TOPIC}: '{topic}' is not handled; send one of {', '.join(TOPICS)}")
-        delivery_id = request.header(DELIVERY_ID)
-        if not delivery_id:
-            raise BadPayload(f"{DELIVERY_ID}: header is required")
-        if len(delivery_id) > 100:
-            raise BadPayload(f"{DELIVERY_ID}: longer than 100 characters")
         woo = WooCustomer.model_validate(json_object(request.json(), "a WooCommerce customer"))
         attributes, vendor_ids = split_vendor_ids({meta.key: meta.value for meta in woo.meta_data})
         change = CustomerChange.model_validate(
             {
-                "change_id": f"{delivery_id}:{digest(request.body)}",
+                "change_id": f"{KEY_PREFIX}{woo.id}:{digest(topic, request.body, length=32)}",
                 "source": self.name,
                 "occurred_at": _occurred_at(woo),
                 "customer": _customer(woo, attributes),

@@ -10,6 +10,7 @@ through ``BoundedHttp``.
 
 from __future__ import annotations
 
+import re
 import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,6 +41,18 @@ class ResponseTooLarge(Exception):
 
 class UnsafeReply(Exception):
     """An XML reply carrying a DTD (entities, external references): refused unread."""
+
+
+# The XML declaration, comments and processing instructions that may come before a DOCTYPE.
+_DOCTYPE = re.compile(rb"\s*(?:<\?.*?\?>\s*|<!--.*?-->\s*)*<!DOCTYPE", re.DOTALL)
+PROLOG_BYTES = 4096
+
+
+def refuse_dtd(content: bytes) -> None:
+    """``UnsafeReply`` when an XML reply carries a DOCTYPE, before any parser sees it: a SOAP message must not
+    (SOAP 1.1, section 3), no XML-RPC reply needs one, and a parser would expand its entities."""
+    if _DOCTYPE.match(content[:PROLOG_BYTES]):
+        raise UnsafeReply("a DOCTYPE in the reply's prolog")
 
 
 def _bounded(timeout: float | None, expired: type[Exception]) -> float | None:

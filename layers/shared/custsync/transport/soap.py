@@ -29,7 +29,7 @@ from zeep.transports import Transport
 from custsync.errors import AuthError, ConfigurationError, PermanentError, RetryableError, SyncError
 from custsync.failures import classify
 from custsync.observability import logger, redact_text
-from custsync.transport.http import BoundedHttp, CallLimits, UnsafeReply
+from custsync.transport.http import BoundedHttp, CallLimits, refuse_dtd
 from custsync.transport.rest import ERROR_TEXT_CHARS, error_for_status
 
 
@@ -49,9 +49,7 @@ class HttpxTransport(Transport):
             error = error_for_status(self.vendor, response)
             assert error is not None
             raise error
-        if _DOCTYPE.match(response.content[:PROLOG_BYTES]):
-            # SOAP messages must not carry a DTD; one that does is refused before any parser sees it.
-            raise UnsafeReply("a DOCTYPE in the reply's prolog")
+        refuse_dtd(response.content)
         return response
 
     def load(self, url: str) -> bytes:
@@ -59,11 +57,6 @@ class HttpxTransport(Transport):
             raise ConfigurationError(f"refusing to fetch {url}: WSDLs and schemas ship with the function")
         content: bytes = super().load(url)
         return content
-
-
-# The XML declaration, comments and processing instructions that may come before a DOCTYPE.
-_DOCTYPE = re.compile(rb"\s*(?:<\?.*?\?>\s*|<!--.*?-->\s*)*<!DOCTYPE", re.DOTALL)
-PROLOG_BYTES = 4096
 
 
 def _is_soap_fault(response: httpx.Response) -> bool:

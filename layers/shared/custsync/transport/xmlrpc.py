@@ -2,7 +2,8 @@
 
 HTTP failures are classified as for REST; an XML-RPC Fault by its faultCode:
 401/403 ``AuthError``, other 4xx and the spec's -32xxx codes ``PermanentError``,
-anything else ``RetryableError``.
+anything else ``RetryableError``. A reply carrying a DOCTYPE is refused unread,
+as for SOAP (the standard library's parser would expand its entities).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from xml.parsers.expat import ExpatError
 from custsync.errors import AuthError, PermanentError, RetryableError, SyncError
 from custsync.failures import classify
 from custsync.observability import redact_text
+from custsync.transport.http import refuse_dtd
 from custsync.transport.rest import ERROR_TEXT_CHARS, RestClient
 
 
@@ -37,6 +39,7 @@ class XmlRpcClient:
     def call(self, method: str, *params: Any) -> Any:
         body = xmlrpc.client.dumps(params, methodname=method, allow_none=False)
         response = self.rest.request("POST", self.url, content=body.encode(), headers={"Content-Type": "text/xml"})
+        refuse_dtd(response.content)
         try:
             (result,), _ = xmlrpc.client.loads(response.content)
         except xmlrpc.client.Fault as fault:
