@@ -14,10 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
-from samtranslator.translator.transform import transform
-from samtranslator.yaml_helper import yaml_parse
-
 from devkit.stack.template import ACCOUNT_ID, REGION
 
 ROLE_TYPE = "AWS::IAM::Role"
@@ -31,16 +27,19 @@ MANAGED_POLICIES = {
 }
 
 
-class _KnownManagedPolicies(ManagedPolicyLoader):  # type: ignore[misc]  # samtranslator's class is untyped
-    def __init__(self) -> None:
-        pass
-
-    def load(self) -> dict[str, str]:
-        return MANAGED_POLICIES
-
-
 def translated(path: Path) -> dict[str, Any]:
     """``path`` as plain CloudFormation, as the SAM translator makes it."""
+    from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
+    from samtranslator.translator.transform import transform
+    from samtranslator.yaml_helper import yaml_parse
+
+    class KnownManagedPolicies(ManagedPolicyLoader):  # type: ignore[misc]  # samtranslator's class is untyped
+        def __init__(self) -> None:
+            pass
+
+        def load(self) -> dict[str, str]:
+            return MANAGED_POLICIES
+
     body: dict[str, Any] = yaml_parse(path.read_text())
     for resource in body.get("Resources", {}).values():
         properties = resource.get("Properties") or {}
@@ -50,7 +49,7 @@ def translated(path: Path) -> dict[str, Any]:
         if resource.get("Type") == "AWS::Serverless::LayerVersion":
             properties["ContentUri"] = "s3://customer-sync-code/layer.zip"
     output: dict[str, Any] = transform(
-        body, {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID}, _KnownManagedPolicies()
+        body, {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID}, KnownManagedPolicies()
     )
     return output
 
