@@ -8,7 +8,6 @@ local stack, which runs each function with credentials of its own role.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,6 @@ from typing import Any
 
 from devkit.stack.template import ACCOUNT_ID, REGION
 
-ROLE_TYPE = "AWS::IAM::Role"
 # The AWS managed policies SAM attaches to a role it makes; named here (no IAM call) so that a template that
 # still leaves SAM to make a role translates, and the tests can say which one it got.
 MANAGED_POLICIES = {
@@ -28,17 +26,13 @@ MANAGED_POLICIES = {
 
 
 def translated(path: Path) -> dict[str, Any]:
-    """``path`` as plain CloudFormation, as the SAM translator makes it."""
-    from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
-    from samtranslator.translator.transform import transform
+    """``path`` as plain CloudFormation, as the SAM translator makes it (``samtranslator``'s ``transform``, with
+    the region given rather than read from the environment, and the managed policies named here)."""
+    import boto3
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+    from samtranslator.utils.py27hash_fix import to_py27_compatible_template, undo_mark_unicode_str_in_template
     from samtranslator.yaml_helper import yaml_parse
-
-    class KnownManagedPolicies(ManagedPolicyLoader):  # type: ignore[misc]  # samtranslator's class is untyped
-        def __init__(self) -> None:
-            pass
-
-        def load(self) -> dict[str, str]:
-            return MANAGED_POLICIES
 
     body: dict[str, Any] = yaml_parse(path.read_text())
     for resource in body.get("Resources", {}).values():
@@ -48,10 +42,12 @@ def translated(path: Path) -> dict[str, Any]:
             properties["CodeUri"] = "s3://customer-sync-code/function.zip"
         if resource.get("Type") == "AWS::Serverless::LayerVersion":
             properties["ContentUri"] = "s3://customer-sync-code/layer.zip"
-    output: dict[str, Any] = transform(
-        body, {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID}, KnownManagedPolicies()
-    )
-    return output
+    parameters = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID}
+    to_py27_compatible_template(body, parameters)
+    translator = Translator(MANAGED_POLICIES, Parser(), boto_session=boto3.session.Session(region_name=REGION))
+    output = translator.translate(body, parameter_values=parameters, get_managed_policy_map=lambda: MANAGED_POLICIES)
+    plain: dict[str, Any] = undo_mark_unicode_str_in_template(output)
+    return plain
 
 
 @dataclass(frozen=True)
@@ -139,7 +135,3 @@ def as_moto_enforces(document: Mapping[str, Any]) -> dict[str, Any]:
         if unscoped:
             statements.append({"Effect": statement["Effect"], "Action": unscoped, "Resource": "*"})
     return {"Version": "2012-10-17", "Statement": statements}
-
-
-def policy_json(document: Mapping[str, Any]) -> str:
-    return json.dumps(document, sort_keys=True)
