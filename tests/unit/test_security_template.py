@@ -303,6 +303,15 @@ def test_log_retention_is_a_parameter_cloudwatch_accepts() -> None:
         assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
 
+def test_the_api_has_no_stage_but_the_throttled_logged_one() -> None:
+    """Without OpenApiVersion, SAM's deployment also makes a stage named "Stage": the same API, with no
+    throttling and no access log."""
+    for deployment in of_type("AWS::ApiGateway::Deployment").values():
+        assert "StageName" not in deployment["Properties"], "a deployment that makes a stage of its own"
+    (stage,) = of_type("AWS::ApiGateway::Stage").values()
+    assert stage["Properties"]["StageName"] == {"Ref": "Stage"}
+
+
 def test_the_api_stage_throttles_every_method_by_parameters() -> None:
     (stage,) = of_type("AWS::ApiGateway::Stage").values()
     (setting,) = stage["Properties"]["MethodSettings"]
