@@ -3,10 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# checkov pins an older boto3 than the dev lock: it lives in a virtualenv of its own.
+CHECKS := .venv-checks
+CHECKS_STAMP := $(CHECKS)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: install demo chaos template test unit integration e2e lint typecheck validate build lock schema openapi bench clean
+.PHONY: install demo chaos template test unit integration e2e lint typecheck validate security build lock schema openapi bench clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +20,12 @@ $(STAMP): requirements-dev.lock pyproject.toml
 
 install: $(STAMP) ## create .venv and install everything pinned
 
+$(CHECKS_STAMP): requirements-checks.lock
+	test -x $(CHECKS)/bin/python || $(PYTHON) -m venv $(CHECKS)
+	$(CHECKS)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKS)/bin/python -m pip install --quiet -r requirements-checks.lock
+	touch $(CHECKS_STAMP)
+
 demo: build ## the whole flow on the local stack: moto, simulators, the Lambda emulator running the built artifact
 	$(BIN)/custsync demo
 
@@ -26,7 +35,7 @@ chaos: build ## 2,000 changes over 200 customers while vendors, processes and Dy
 # The suite runs on every core (pytest-xdist): each worker has its own moto server and emulators.
 PYTEST_WORKERS ?= auto
 
-test: lint typecheck validate build ## every check CI runs, then the tests (e2e ones on the built artifact)
+test: lint typecheck validate security build ## every check CI runs, then the tests (e2e ones on the built artifact)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 unit: $(STAMP)
@@ -53,6 +62,11 @@ template: $(STAMP) ## template.yaml's per-vendor parts (from vendors.yaml and fu
 
 validate: $(STAMP) ## sam validate --lint (cfn-lint)
 	$(BIN)/sam validate --lint
+
+# The roles' statements and parliament on them: tests/unit/test_security_template.py (in make test's pytest).
+security: $(STAMP) $(CHECKS_STAMP) ## checkov on template.yaml (held to checkov-skips.yaml), bandit on what deploys
+	$(BIN)/python -m devkit.checkov_skips --checkov $(CHECKS)/bin/checkov
+	$(BIN)/bandit -ll -q -r layers/shared/custsync functions
 
 # The local runtime's Python: the Lambda runtime's minor version (3.13) where this machine has one, else this one.
 LOCAL_PYTHON = $(or $(shell $(MAKE) -s --no-print-directory -C layers/shared lambda-python),$(CURDIR)/$(BIN)/python)

@@ -89,7 +89,7 @@ class FunctionBench:
             emulator = Emulator(self.floor_spec, {}, self.floor_artifact, self.stack.log_dir / "floor.log")
         else:
             spec = self.stack.template.function(function)
-            environment = self.stack.function_environment(function)
+            environment = self.stack.emulated_environment(function)
             emulator = Emulator(spec, environment, self.artifact, self.stack.log_dir / f"{function}.log")
         try:
             yield emulator.start()

@@ -357,13 +357,14 @@ class Chaos:
             self.stack.sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": str(QUEUE_VISIBILITY)})
             spec = replace(self.stack.template.function(function), timeout=FUNCTION_TIMEOUT)
             environment = {
-                **self.stack.function_environment(function),
+                **self.stack.emulated_environment(function),
                 **FUNCTION_ENVIRONMENT,
                 "AWS_ENDPOINT_URL_DYNAMODB": self.proxy.url,
             }
             for n in range(self.config.workers):
                 emulator = Emulator(spec, environment, artifact, self.stack.log_dir / f"{vendor}-{n}.log").start()
-                self.workers.append(Worker(vendor, emulator, self.stack.sqs, url, arn))
+                # Polling as Lambda's event source mapping does: with the function's role.
+                self.workers.append(Worker(vendor, emulator, self.stack.sqs_as(function), url, arn))
 
     def _feed(self) -> None:
         """Send in waves, keeping every queue shallow: moto's FIFO receive slows sharply as a queue deepens."""

@@ -31,25 +31,121 @@ PARAMETER = """\
   MaxValue: 1000
   Description: Most {Title} function instances the queue invokes at once; also {Title}'s rate guard.
 """
-WEBHOOK_POLICY = """\
-- SQSSendMessagePolicy:
-    QueueName: !GetAtt {Title}Queue.QueueName
+# Every function's role: trusted by Lambda alone; writes only to its own log group; reads the routing parameter
+# when one is set; sends X-Ray segments only when Tracing is Active (X-Ray's actions take no resource).
+ROLE = """\
+{Title}LogGroup:
+  Type: AWS::Logs::LogGroup
+  Properties:
+    LogGroupName: !Sub /aws/lambda/customer-sync-${{Stage}}-{name}
+    RetentionInDays: !Ref LogRetentionDays
+
+{Title}Role:
+  Type: AWS::IAM::Role
+  Properties:
+    Description: !Sub customer-sync ${{Stage}} {name} function
+    AssumeRolePolicyDocument:
+      Version: "2012-10-17"
+      Statement:
+        - Effect: Allow
+          Principal:
+            Service: lambda.amazonaws.com
+          Action: sts:AssumeRole
+    Policies:
+      - PolicyName: own-resources
+        PolicyDocument:
+          Version: "2012-10-17"
+          Statement:
+{statements}            - Sid: OwnLogGroup
+              Effect: Allow
+              Action: [logs:CreateLogStream, logs:PutLogEvents]
+              Resource: !GetAtt {Title}LogGroup.Arn
+      - !If
+        - RoutedBySsm
+        - PolicyName: routing-parameter
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Sid: RoutingParameter
+                Effect: Allow
+                Action: ssm:GetParameter
+                Resource: !Sub >-
+                  arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/${{RoutingParameter}}
+        - !Ref AWS::NoValue
+      - !If
+        - Traced
+        - PolicyName: xray
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Sid: TraceSegments
+                Effect: Allow
+                Action: [xray:PutTraceSegments, xray:PutTelemetryRecords]
+                Resource: "*"
+        - !Ref AWS::NoValue
+
+"""
+# A vendor function's own resources: its queue (what Lambda's event source mapping and the function do to it), its
+# DLQ (park; erasure reads and deletes parked messages), its secret, and its vendor's partition of the state table.
+VENDOR_STATEMENTS = """\
+- Sid: OwnQueue
+  Effect: Allow
+  Action: [sqs:ReceiveMessage, sqs:DeleteMessage, sqs:ChangeMessageVisibility, sqs:GetQueueAttributes, sqs:GetQueueUrl]
+  Resource: !GetAtt {Title}Queue.Arn
+- Sid: OwnDeadLetterQueue
+  Effect: Allow
+  Action:
+    - sqs:SendMessage
+    - sqs:ReceiveMessage
+    - sqs:DeleteMessage
+    - sqs:ChangeMessageVisibility
+    - sqs:GetQueueAttributes
+    - sqs:GetQueueUrl
+  Resource: !GetAtt {Title}DLQ.Arn
+- Sid: OwnSecret
+  Effect: Allow
+  Action: secretsmanager:GetSecretValue
+  Resource: !Ref {Title}Secret
+- Sid: OwnPartitionOfTheStateTable
+  Effect: Allow
+  Action: [dynamodb:GetItem, dynamodb:UpdateItem]
+  Resource: !GetAtt SyncStateTable.Arn
+  Condition:
+    ForAllValues:StringEquals:
+      dynamodb:LeadingKeys: [{name}]
+"""
+# The webhook: queue changes for the vendors, read its signing secrets. Nothing on the state table.
+WEBHOOK_STATEMENTS = """\
+- Sid: VendorQueues
+  Effect: Allow
+  Action: sqs:SendMessage
+  Resource:
+{queue_arns}- Sid: OwnSecret
+  Effect: Allow
+  Action: secretsmanager:GetSecretValue
+  Resource: !Ref WebhookSecret
 """
 RESOURCES = """\
 # ---- {Title} {rule}
 {Title}Secret:
   Type: AWS::SecretsManager::Secret
+  DeletionPolicy: Retain
+  UpdateReplacePolicy: Retain
   Properties:
     Name: !Sub customer-sync/${{Stage}}/{name}
     Description: {secret}
-    SecretString: {placeholder}
+    # Empty of credentials and a constant: CloudFormation never writes over what the operator set.
+    SecretString: '{{}}'
 
 {Title}DLQ:
   Type: AWS::SQS::Queue
+  DeletionPolicy: Retain
+  UpdateReplacePolicy: Retain
   Properties:
     QueueName: !Sub customer-sync-${{Stage}}-{name}-dlq.fifo
     FifoQueue: true
     MessageRetentionPeriod: 1209600
+    SqsManagedSseEnabled: true
 
 {Title}Queue:
   Type: AWS::SQS::Queue
@@ -58,42 +154,29 @@ RESOURCES = """\
     FifoQueue: true
     ContentBasedDeduplication: false
     VisibilityTimeout: 180
+    SqsManagedSseEnabled: true
     RedrivePolicy:
       deadLetterTargetArn: !GetAtt {Title}DLQ.Arn
       # A backstop only: the function parks a change with its reason first (MAX_RECEIVES, default 40).
       maxReceiveCount: 50
 
-{Title}Function:
+{role}{Title}Function:
   Type: AWS::Serverless::Function
   Metadata:
     BuildMethod: makefile
   Properties:
+    FunctionName: !Sub customer-sync-${{Stage}}-{name}
     Description: {description}
     CodeUri: functions/{name}
     Handler: {name}.app.lambda_handler
+    Role: !GetAtt {Title}Role.Arn
     Environment:
       Variables:
         VENDOR: {name}
         STATE_TABLE: !Ref SyncStateTable
         VENDOR_SECRET_NAME: !Ref {Title}Secret
         DLQ_URL: !Ref {Title}DLQ
-{environment}    Policies:
-      - !If
-        - RoutedBySsm
-        - SSMParameterReadPolicy:
-            ParameterName: !Ref RoutingParameter
-        - !Ref AWS::NoValue
-      - DynamoDBCrudPolicy:
-          TableName: !Ref SyncStateTable
-      - AWSSecretsManagerGetSecretValuePolicy:
-          SecretArn: !Ref {Title}Secret
-      - SQSSendMessagePolicy:
-          QueueName: !GetAtt {Title}DLQ.QueueName
-      - Statement:
-          - Effect: Allow
-            Action: [sqs:ChangeMessageVisibility, sqs:GetQueueUrl]
-            Resource: !GetAtt {Title}Queue.Arn
-    Events:
+{environment}    Events:
       Queue:
         Type: SQS
         Properties:
@@ -160,15 +243,24 @@ def _fields(root: Path, name: str) -> dict[str, str]:
     own = manifest(root, name)
     title = name.capitalize()
     settings = environment(name, own)
-    return {
+    fields = {
         "name": name,
         "Title": title,
         "rule": "-" * (92 - len(title)),
         "description": own["description"],
         "secret": _quoted(own["secret"]),
-        "placeholder": _quoted(own["secret_placeholder"]),
         "environment": "".join(f"        {key}: {json.dumps(value)}\n" for key, value in settings.items()),
     }
+    return {**fields, "role": role(name, VENDOR_STATEMENTS.format(**fields))}
+
+
+def role(name: str, statements: str) -> str:
+    """A function's log group and role: ``statements`` (its own resources) and what every function gets."""
+    return ROLE.format(name=name, Title=name.capitalize(), statements=_indented(statements, 12))
+
+
+def _indented(text: str, spaces: int) -> str:
+    return "".join(" " * spaces + line if line.strip() else line for line in text.splitlines(keepends=True))
 
 
 def _quoted(text: str) -> str:
@@ -179,10 +271,11 @@ def parts(root: Path = ROOT) -> dict[str, str]:
     """Each generated part of the template, unindented."""
     vendors = [_fields(root, name) for name in vendor_names(root)]
     queues = ", ".join(f'"{v["name"]}": "${{{v["Title"]}Queue}}"' for v in vendors)
+    queue_arns = "".join(f"    - !GetAtt {v['Title']}Queue.Arn\n" for v in vendors)
     return {
         "parameters": "".join(PARAMETER.format(**v) for v in vendors),
         "webhook-queues": f"VENDOR_QUEUES: !Sub >-\n  {{{queues}}}\n",
-        "webhook-policies": "".join(WEBHOOK_POLICY.format(**v) for v in vendors),
+        "webhook-role": role("webhook", WEBHOOK_STATEMENTS.format(queue_arns=queue_arns)),
         "resources": "".join(RESOURCES.format(**v) for v in vendors),
         "outputs": "".join(OUTPUTS.format(**v) for v in vendors),
     }

@@ -1,4 +1,4 @@
-"""Creates the template's queues, table and secrets in moto, and names them for the resolver."""
+"""Creates the template's queues, table, secrets and log groups in moto, and names them for the resolver."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ from typing import Any
 
 import boto3
 
-from devkit.stack.template import REGION, Template
+from devkit.stack.template import ACCOUNT_ID, REGION, Template
 
 SECRET_TYPE = "AWS::SecretsManager::Secret"
 QUEUE_TYPE = "AWS::SQS::Queue"
 TABLE_TYPE = "AWS::DynamoDB::Table"
+LOG_GROUP_TYPE = "AWS::Logs::LogGroup"
 
 
 def create_resources(template: Template, stack_name: str, secrets: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """Create every queue, table and secret; return logical id -> {"Ref": ..., attribute: ...}."""
+    """Create every queue, table, secret and log group; return logical id -> {"Ref": ..., attribute: ...}."""
     physical: dict[str, dict[str, str]] = {}
     resolver = template.resolver(physical, stack_name)
     dynamodb = boto3.client("dynamodb", region_name=REGION)
@@ -56,4 +57,13 @@ def create_resources(template: Template, stack_name: str, secrets: dict[str, Any
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         physical[logical] = {"Ref": url, "QueueUrl": url, "Arn": arn, "QueueName": name}
+
+    logs = boto3.client("logs", region_name=REGION)
+    for logical, resource in template.of_type(LOG_GROUP_TYPE).items():
+        props = resolver.resolve(resource["Properties"])
+        name = props["LogGroupName"]
+        logs.create_log_group(logGroupName=name)
+        logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
+        # The ARN CloudFormation's GetAtt gives: the group's streams included (":*").
+        physical[logical] = {"Ref": name, "Arn": f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}:*"}
     return physical

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ from devkit.simulators.base import Simulator, SimulatorServer
 from devkit.stack.artifact import BuiltArtifact
 from devkit.stack.aws import create_resources
 from devkit.stack.emulator import Emulator, free_port
+from devkit.stack.identity import Credentials, LocalIam, enforce
 from devkit.stack.pump import Delivery, deliver
 from devkit.stack.template import REGION, Template
 
@@ -35,10 +37,8 @@ if TYPE_CHECKING:
 
 STAGE = "local"
 LOOPBACK = ("127.0.0.1", "localhost")
-# What a function sees locally on top of its template environment.
+# What a function sees locally on top of its template environment (and credentials: the stack's, or its role's).
 LOCAL_ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
     "POWERTOOLS_TRACE_DISABLED": "true",
@@ -124,6 +124,7 @@ class LocalStack:
         self._emulators: dict[str, Emulator] = {}
         self._moto: ThreadedMotoServer | None = None
         self._saved_env: dict[str, str | None] = {}
+        self.iam: LocalIam | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
     def __enter__(self) -> LocalStack:
@@ -131,6 +132,7 @@ class LocalStack:
             self._start_moto()
             self._start_simulators()
             self.physical = create_resources(self.template, self.stack_name, self.secrets)
+            self._identities.grant(self.physical)
         except BaseException:
             self.close()
             raise
@@ -146,6 +148,10 @@ class LocalStack:
         for server in self._servers:
             server.stop()
         self._servers.clear()
+        if self.iam is not None:
+            with contextlib.suppress(httpx.HTTPError):
+                enforce(self.endpoint_url, False)  # a setting of moto's process, which outlives the stack
+            self.iam = None
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
@@ -154,6 +160,8 @@ class LocalStack:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+        self._saved_env.clear()
+        boto3.DEFAULT_SESSION = None  # it keeps the credentials it first read
 
     def _start_moto(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per AWS call otherwise
@@ -162,11 +170,37 @@ class LocalStack:
             self.endpoint_url = self._moto_url(self._moto)
         else:
             self.endpoint_url = self.moto_endpoint
-        # moto keeps its state per process, not per server: a new stack starts empty.
+        # moto keeps its state per process, not per server: a new stack starts empty. The administrator (this
+        # process, which sets the stack up) and the functions' roles are made before moto enforces IAM.
+        enforce(self.endpoint_url, False)
         httpx.post(f"{self.endpoint_url}/moto-api/reset", timeout=10).raise_for_status()
-        for name, value in {**LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL": self.endpoint_url}.items():
+        self.iam = LocalIam(self.endpoint_url, self.template, self.stack_name)
+        administrator = self.iam.bootstrap()
+        enforce(self.endpoint_url, True)
+        environment = {**LOCAL_ENVIRONMENT, **administrator.environment(), "AWS_ENDPOINT_URL": self.endpoint_url}
+        for name in [*environment, "AWS_SESSION_TOKEN", "AWS_PROFILE"]:
             self._saved_env.setdefault(name, os.environ.get(name))
-            os.environ[name] = value
+            os.environ.pop(name, None)
+        os.environ.update(environment)
+        boto3.DEFAULT_SESSION = None  # clients made from now on read the administrator's credentials
+
+    @property
+    def _identities(self) -> LocalIam:
+        if self.iam is None:
+            raise RuntimeError("the local stack is not up")
+        return self.iam
+
+    @property
+    def administrator(self) -> Credentials:
+        """What this process sets the stack up and looks at it with: allowed everything."""
+        credentials = self._identities.administrator
+        if credentials is None:
+            raise RuntimeError("the local stack is not up")
+        return credentials
+
+    def credentials(self, logical_id: str) -> Credentials:
+        """The function's own role's credentials, as Lambda gives them to it."""
+        return self._identities.functions[logical_id]
 
     @staticmethod
     def _moto_url(server: ThreadedMotoServer) -> str:
@@ -200,17 +234,27 @@ class LocalStack:
 
     # -- functions -------------------------------------------------------------------------------
     def function_environment(self, logical_id: str) -> dict[str, str]:
+        """The function's environment with the stack's credentials: for its code run in this process."""
         spec = self.template.function(logical_id)
         resolver = self.template.resolver(self.physical, self.stack_name)
         resolved = resolver.resolve(spec.environment)
-        return {**{k: str(v) for k, v in resolved.items()}, **LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL": self.endpoint_url}
+        return {
+            **{k: str(v) for k, v in resolved.items()},
+            **LOCAL_ENVIRONMENT,
+            **self.administrator.environment(),
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+        }
+
+    def emulated_environment(self, logical_id: str) -> dict[str, str]:
+        """The function's environment under the emulator: with its own role's credentials, and nothing more."""
+        return {**self.function_environment(logical_id), **self.credentials(logical_id).environment()}
 
     def emulator(self, logical_id: str) -> Emulator:
         """The function running under the emulator, started on first use and kept warm."""
         if logical_id not in self._emulators:
             emulator = Emulator(
                 self.template.function(logical_id),
-                self.function_environment(logical_id),
+                self.emulated_environment(logical_id),
                 artifact=BuiltArtifact(self.root),
                 log_path=self.log_dir / f"{logical_id}.log",
             )
@@ -229,7 +273,12 @@ class LocalStack:
     # -- queues ------------------------------------------------------------------------------------
     @property
     def sqs(self) -> SQSClient:
-        return boto3.client("sqs", region_name=REGION, endpoint_url=self.endpoint_url)
+        return self.sqs_as(None)
+
+    def sqs_as(self, logical_id: str | None) -> SQSClient:
+        """SQS as the function ``logical_id``'s role (None: the administrator)."""
+        credentials = self.administrator if logical_id is None else self.credentials(logical_id)
+        return boto3.client("sqs", region_name=REGION, endpoint_url=self.endpoint_url, **credentials.client_arguments())
 
     def vendor_functions(self) -> dict[str, str]:
         """vendor name -> function logical id, for every function with an SQS event."""
@@ -249,8 +298,9 @@ class LocalStack:
         return self.function_environment(logical_id)["DLQ_URL"]
 
     def pump(self, logical_id: str) -> Delivery:
+        """Deliver the function's queue to it as Lambda's event source mapping does: with the function's role."""
         url, arn = self.queue_of(logical_id)
-        return deliver(self.sqs, url, arn, lambda event: self.invoke(logical_id, event))
+        return deliver(self.sqs_as(logical_id), url, arn, lambda event: self.invoke(logical_id, event))
 
     def logs(self) -> str:
         return "\n".join(path.read_text(errors="replace") for path in sorted(self.log_dir.glob("*.log")))

@@ -15,6 +15,8 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "content-encoding"}
+# The request keeps its Host: SigV4 signs it, and moto checks the signature when it enforces IAM.
+_NOT_FORWARDED = _HOP_BY_HOP - {"host"}
 
 
 class OutageProxy:
@@ -55,7 +57,7 @@ class OutageProxy:
             body = json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#ServiceUnavailable", "message": "outage"})
             response = Response(body, status=503, content_type="application/x-amz-json-1.0")
             return response(environ, start_response)
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_FORWARDED}
         answer = self._client.request(
             request.method, f"{self.target}{request.full_path.rstrip('?')}", headers=headers, content=request.get_data()
         )

@@ -16,6 +16,8 @@ from devkit.inputs import InputError
 REGION = "eu-west-1"
 ACCOUNT_ID = "123456789012"
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+# What ``!Ref AWS::NoValue`` resolves to: the list item or mapping key holding it is left out.
+NO_VALUE = object()
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -122,7 +124,7 @@ class Resolver:
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            return [item for item in map(self.resolve, value) if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -142,7 +144,8 @@ class Resolver:
             if name == "Fn::If":
                 condition, when_true, when_false = argument
                 return self.resolve(when_true if self.condition(str(condition)) else when_false)
-        return {key: self.resolve(item) for key, item in value.items()}
+        resolved = {key: self.resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
     def condition(self, name: str) -> bool:
         return self._truth(self.conditions[name])
@@ -162,7 +165,9 @@ class Resolver:
             return any(self._truth(item) for item in argument)
         raise ValueError(f"unsupported condition function {name}")
 
-    def _ref(self, name: str) -> str:
+    def _ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
         if name in self.parameters:
             return self.parameters[name]
         if name in self.pseudo:

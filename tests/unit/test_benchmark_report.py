@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from benchmarks import flood
 from benchmarks.cost import per_million, state_row_kib
 from benchmarks.micro import CUSTOMER
 from benchmarks.stats import Samples, ratio_row, table
@@ -27,3 +28,19 @@ def test_the_cost_of_a_million_updates_adds_up_from_its_parts() -> None:
     assert cost.total == pytest.approx(
         cost.lambda_requests + cost.lambda_duration + cost.sqs + cost.dynamodb + cost.logs
     )
+
+
+def test_a_flood_of_a_million_unsigned_requests_is_billed_per_started_millisecond() -> None:
+    cost = flood.per_million(billed_ms=2.2, log_bytes=500)
+    assert cost.api_gateway == pytest.approx(3.50)
+    assert cost.lambda_requests == pytest.approx(0.20)
+    assert cost.lambda_duration == pytest.approx(1_000_000 * 0.003 * 0.25 * 0.0000133334)
+    assert cost.logs == pytest.approx(0.25)
+    assert cost.total == pytest.approx(3.50 + 0.20 + cost.lambda_duration + 0.25)
+
+
+def test_the_unsigned_request_is_the_sample_without_its_signature() -> None:
+    event = flood.unsigned_event()
+    assert event["pathParameters"] == {"source": "shopify"}
+    assert not any(name.lower() == "x-shopify-hmac-sha256" for name in event["headers"])
+    assert event["multiValueHeaders"] == {name: [value] for name, value in event["headers"].items()}
