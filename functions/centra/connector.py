@@ -66,6 +66,7 @@ MAX_LENGTHS = {
 class CentraConnector(Connector):
     name = "centra"
     batches = True
+    status_field = "status"
 
     @classmethod
     def before_snapshot(cls, settings: VendorSettings) -> None:

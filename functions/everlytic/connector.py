@@ -76,6 +76,7 @@ APIS = ("rest", "xmlrpc")
 
 class EverlyticConnector(Connector):
     name = "everlytic"
+    status_field = "status"
 
     def configure(self, secret: dict[str, Any]) -> None:
         self.api = secret_choice(secret, "api", APIS)

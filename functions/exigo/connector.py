@@ -73,6 +73,7 @@ def camel(name: str) -> str:
 
 class ExigoConnector(Connector):
     name = "exigo"
+    status_field = "CustomerStatus"
 
     @classmethod
     def before_snapshot(cls, settings: VendorSettings) -> None:

@@ -87,6 +87,7 @@ def contact_code(customer: Customer) -> str:
 
 class ExpandableConnector(Connector):
     name = "expandable"
+    status_field = "CONTACT_STATUS"
 
     def configure(self, secret: dict[str, Any]) -> None:
         self.credentials = {

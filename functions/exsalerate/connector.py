@@ -84,6 +84,7 @@ def error_text(response: httpx.Response) -> str:
 
 class ExsalerateConnector(Connector):
     name = "exsalerate"
+    status_field = "LeadStatus"
 
     def configure(self, secret: dict[str, Any]) -> None:
         self.site_owner_id = secret.get("site_owner_id")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -19,6 +19,8 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
 )
 
 CustomerKey = Annotated[
@@ -120,8 +122,16 @@ class Customer(Partial):
         return (self.attributes or {}).get(name)
 
 
+ChangeKind = Literal["update", "delete", "erase"]
+
+
 class CustomerChange(BaseModel):
-    """The body of every vendor-queue message: one change to one customer."""
+    """The body of every vendor-queue message: one change to one customer.
+
+    ``kind``: ``update`` (the default) carries fields; ``delete`` (the customer was deleted at the source: each
+    vendor does what the routing file's ``on_delete`` says) and ``erase`` (remove what customer-sync holds of the
+    customer: its values in the state table, its parked messages) carry the key alone.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -132,11 +142,24 @@ class CustomerChange(BaseModel):
         description="Where the change came from: 'shopify', 'batch', 'api', ..."
     )
     occurred_at: AwareDatetime = Field(description="When the change happened at the source; orders changes.")
+    kind: ChangeKind = Field(
+        default="update",
+        description="update (fields), delete (deleted at the source) or erase (forget the customer's personal data).",
+    )
     customer: Customer
     vendor_ids: dict[str, str] = Field(
         default_factory=dict,
         description="Known vendor-side ids, keyed by vendor name (e.g. {'exsalerate': '42'}).",
     )
+
+    @field_validator("customer")
+    @classmethod
+    def _key_alone_unless_update(cls, customer: Customer, info: ValidationInfo) -> Customer:
+        kind = info.data.get("kind", "update")
+        sent = customer.model_fields_set - {"key"}
+        if kind != "update" and sent:
+            raise ValueError(f"a {kind} carries the customer's key alone, not {', '.join(sorted(sent))}")
+        return customer
 
 
 def customer_change_json_schema() -> dict[str, Any]:

@@ -10,6 +10,9 @@
   that passed; a busy lease, a wait for an uncertain call to settle or an open circuit is no
   attempt. The queue's ``maxReceiveCount`` stays above both, a backstop never reached first.
 - API Gateway: the sync API (``custsync/sync_api.py``), loaded on the first API event.
+- Kinds of change: an update goes to the engine; a deletion becomes the routing's ``on_delete`` here
+  (``custsync/deletion.py``: a deactivation, which is an update, or nothing); an erasure is applied to this
+  vendor's own state row and DLQ (``custsync/erasure.py``), never sent to the vendor.
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ from custsync.breaker import CircuitBreaker
 from custsync.config import VendorSettings
 from custsync.connector import Connector
 from custsync.deadline import invocation
+from custsync.deletion import Deletions, delete_action
 from custsync.engine import EngineSettings, Outcome, SyncEngine
+from custsync.erasure import Erasure, ParkedMessages
 from custsync.errors import PermanentError, RetryableError, SyncError
 from custsync.failures import classify
 from custsync.model import Customer, CustomerChange
@@ -60,6 +65,7 @@ class VendorRuntime:
     def __init__(self, connector_class: type[Connector], settings: VendorSettings) -> None:
         self.settings = with_routing(settings, routing.current())
         self.connector_class = connector_class
+        delete_action(routing.current(), settings.vendor, connector_class.status_field)  # a wrong on_delete fails now
         self.breaker = CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown_seconds)
         self.queues = Queues(settings.vendor, settings.dlq_url, lambda: self.sqs)
 
@@ -78,6 +84,17 @@ class VendorRuntime:
         store = DynamoStateStore(settings.state_table, settings.vendor)
         engine_settings = EngineSettings(settings.lease_seconds, settings.settle_seconds, settings.busy_retry_seconds)
         return SyncEngine(connector, store, engine_settings, self.breaker, route=self.unrouted)
+
+    @functools.cached_property
+    def deletions(self) -> Deletions:
+        vendor = self.settings.vendor
+        status_field = self.connector_class.status_field
+        return Deletions(vendor, self.engine.store, lambda: delete_action(routing.current(), vendor, status_field))
+
+    @functools.cached_property
+    def erasure(self) -> Erasure:
+        parked = ParkedMessages(self.settings.dlq_url, lambda: self.sqs)
+        return Erasure(self.settings.vendor, self.engine.store, parked, self.engine.settings)
 
     def unrouted(self, change: CustomerChange, customer: Customer) -> str | None:
         """Why the routing holds ``customer`` back from this vendor (its conditions), or None."""
@@ -109,18 +126,30 @@ class VendorRuntime:
         return dict(processor.run(event.get("Records", [])))
 
     def _apply_batch(self, records: list[SQSRecord]) -> BatchResults:
-        """For vendors that take arrays: every valid change of the batch in one ``send_many``."""
+        """For vendors that take arrays: every valid change of the batch in one ``send_many``. A customer with an
+        erasure in the batch is left out: its records are applied one by one, in order, as they are handled."""
         changes = []
         for record in records:
             try:
                 changes.append(CustomerChange.model_validate_json(record.body))
             except ValidationError:
                 continue  # parked with its reason when its record is handled
+        erasing = {change.customer.key for change in changes if change.kind == "erase"}
+        changes = [change for change in changes if change.customer.key not in erasing]
+        results: BatchResults = {}
         try:
-            return self.engine.apply_batch(changes)
+            updates = []
+            for change in changes:
+                update = self.deletions.as_update(change)
+                if isinstance(update, Outcome):
+                    results[change.change_id] = update
+                else:
+                    updates.append(update)
+            results.update(self.engine.apply_batch(updates))
         except Exception as exc:  # the whole batch failed: each of its changes fails with why, none crashes
             error = classify(exc, self.settings.vendor)
-            return dict.fromkeys((change.change_id for change in changes), error)
+            results.update({change.change_id: error for change in changes if change.change_id not in results})
+        return results
 
     def handle_record(self, record: SQSRecord, batch: BatchResults | None) -> dict[str, Any]:
         try:
@@ -144,13 +173,20 @@ class VendorRuntime:
             logger.thread_safe_remove_keys(list(keys))
 
     def _outcome(self, change: CustomerChange, batch: BatchResults | None) -> Outcome:
-        """The change's outcome: computed now, or taken from this invocation's batch call."""
-        if batch is None:
-            return self.engine.apply(change)
+        """The change's outcome: taken from this invocation's batch call, or computed now."""
+        if batch is None or change.change_id not in batch:
+            return self.apply(change)
         result = batch[change.change_id]
         if isinstance(result, SyncError):
             raise result
         return result
+
+    def apply(self, change: CustomerChange) -> Outcome:
+        """Apply one change of any kind; raises ``SyncError`` when it failed."""
+        if change.kind == "erase":
+            return self.erasure.erase(change)
+        update = self.deletions.as_update(change)
+        return update if isinstance(update, Outcome) else self.engine.apply(update)
 
     def _retry_or_park(self, record: SQSRecord, exc: RetryableError) -> dict[str, Any]:
         """Park a change given up on; hide any other until its next try (raising, so the record fails back)."""

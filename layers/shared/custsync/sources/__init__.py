@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from custsync.sources import hubspot, shopify, standardwebhooks, stripe, woocommerce
-from custsync.sources.base import Source, TimeWindow, WebhookRequest, signing_secrets
+from custsync.sources.base import Changes, Source, TimeWindow, WebhookRequest, signing_secrets
 from custsync.sources.errors import BadPayload, SignatureInvalid
 
-__all__ = ["SOURCES", "BadPayload", "SignatureInvalid", "Source", "TimeWindow", "WebhookRequest", "signing_secrets"]
+__all__ = [
+    "SOURCES",
+    "BadPayload",
+    "Changes",
+    "SignatureInvalid",
+    "Source",
+    "TimeWindow",
+    "WebhookRequest",
+    "signing_secrets",
+]
 
 SOURCES: dict[str, Source] = {
     source.name: source
