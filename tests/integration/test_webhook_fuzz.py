@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import importlib
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +15,7 @@ from hypothesis import strategies as st
 
 from conftest import WEBHOOK_SECRETS
 from flow import api_event, signed
+from suite_clock import CLOCK
 
 ANSWERS = {200, 202, 400, 401, 404, 413}
 json_values = st.recursive(
@@ -189,7 +189,7 @@ def test_any_request_to_a_source_gets_a_client_answer(
         headers = {**headers, **SOURCE_HEADERS[source]}
     event = request(source, body, headers, encoding)
     if signed_:
-        event = signed(event, WEBHOOK_SECRETS[source], time.time() + skew)
+        event = signed(event, WEBHOOK_SECRETS[source], CLOCK.now() + skew)
     check(handler(event))
 
 
