@@ -13,8 +13,8 @@ vendor function through its queue like any change. Each one, under the customer'
 - logs one line, ``customer erased``, with the customer key and how many parked messages it deleted.
 
 No vendor documents an erasure call, so none is made: what the vendor holds is the vendor's (a deletion at the
-source deactivates it there, ``custsync.deletion``). Until its DLQ has been gone through, the erasure is not
-recorded as applied and is retried; its state row is already without values.
+source deactivates it there, ``custsync.deletion``). Until its DLQ has been gone through (all of it, none in
+flight elsewhere), the erasure is not recorded as applied and is retried; its state row is already without values.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ SCAN_VISIBILITY_SECONDS = 60
 @dataclass(frozen=True)
 class Purged:
     deleted: int
-    complete: bool  # False: the DLQ held more than one erasure goes through
+    unseen: str | None = None  # why some of the DLQ could not be gone through: the erasure goes on later
 
 
 class ParkedMessages:
@@ -56,38 +56,61 @@ class ParkedMessages:
         self._sqs = sqs
 
     def purge(self, customer_key: str) -> Purged:
-        sqs = self._sqs()
-        counts = sqs.get_queue_attributes(QueueUrl=self.dlq_url, AttributeNames=["ApproximateNumberOfMessages"])
-        if int(counts.get("Attributes", {}).get("ApproximateNumberOfMessages", "0")) == 0:
-            return Purged(0, complete=True)
-        deleted, others = 0, []
+        if self._counts() == (0, 0):
+            return Purged(0)
+        deleted, hidden = 0, list[str]()
         try:
             for _ in range(MAX_RECEIVES):
                 # Long polling (one second): an empty answer then means nothing is left to see, which a short
                 # poll, sampling some of SQS's servers only, does not.
-                messages = sqs.receive_message(
-                    QueueUrl=self.dlq_url,
-                    MaxNumberOfMessages=10,
-                    AttributeNames=["MessageGroupId"],
-                    VisibilityTimeout=SCAN_VISIBILITY_SECONDS,
-                    WaitTimeSeconds=1,
-                ).get("Messages", [])
+                messages = (
+                    self._sqs()
+                    .receive_message(
+                        QueueUrl=self.dlq_url,
+                        MaxNumberOfMessages=10,
+                        AttributeNames=["MessageGroupId"],
+                        VisibilityTimeout=SCAN_VISIBILITY_SECONDS,
+                        WaitTimeSeconds=1,
+                    )
+                    .get("Messages", [])
+                )
                 if not messages:
-                    return Purged(deleted, complete=True)
+                    # In flight elsewhere (an operator's `dlq list`, a redrive): not seen, so not known to be
+                    # someone else's. The messages of a FIFO group held that way are not seen either.
+                    elsewhere = self._counts()[1] - len(hidden)
+                    return Purged(deleted, f"{elsewhere} parked message(s) in flight" if elsewhere > 0 else None)
                 for message in messages:
                     if _is_of(message, customer_key):
-                        sqs.delete_message(QueueUrl=self.dlq_url, ReceiptHandle=message["ReceiptHandle"])
+                        self._sqs().delete_message(QueueUrl=self.dlq_url, ReceiptHandle=message["ReceiptHandle"])
                         deleted += 1
                     else:
-                        others.append(message["ReceiptHandle"])
-            return Purged(deleted, complete=False)
+                        hidden.append(message["ReceiptHandle"])
+            return Purged(deleted, f"more than {MAX_RECEIVES * 10} parked messages")
         finally:
-            for start in range(0, len(others), 10):
-                entries: list[ChangeMessageVisibilityBatchRequestEntryTypeDef] = [
-                    {"Id": str(n), "ReceiptHandle": handle, "VisibilityTimeout": 0}
-                    for n, handle in enumerate(others[start : start + 10])
-                ]
-                sqs.change_message_visibility_batch(QueueUrl=self.dlq_url, Entries=entries)
+            self._show(hidden)
+
+    def _counts(self) -> tuple[int, int]:
+        """(visible, in flight) messages of the DLQ, as SQS approximates them."""
+        counts = (
+            self._sqs()
+            .get_queue_attributes(
+                QueueUrl=self.dlq_url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )
+            .get("Attributes", {})
+        )
+        return int(counts.get("ApproximateNumberOfMessages", "0")), int(
+            counts.get("ApproximateNumberOfMessagesNotVisible", "0")
+        )
+
+    def _show(self, receipts: list[str]) -> None:
+        """Make the messages looked at and kept visible again at once."""
+        for start in range(0, len(receipts), 10):
+            entries: list[ChangeMessageVisibilityBatchRequestEntryTypeDef] = [
+                {"Id": str(n), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+                for n, handle in enumerate(receipts[start : start + 10])
+            ]
+            self._sqs().change_message_visibility_batch(QueueUrl=self.dlq_url, Entries=entries)
 
 
 def _is_of(message: Any, customer_key: str) -> bool:
@@ -143,12 +166,12 @@ class Erasure:
         except Exception:
             self.store.release(claim, without_values)
             raise
-        if not purged.complete:
+        if purged.unseen:
             self.store.release(claim, without_values)
             raise RetryableError(
-                f"erasure: deleted {purged.deleted} parked message(s); the DLQ holds more, going on",
+                f"erasure: deleted {purged.deleted} parked message(s), will look again: {purged.unseen}",
                 vendor=self.vendor,
-                retry_after=0.0,
+                retry_after=float(SCAN_VISIBILITY_SECONDS),
             )
         try:
             done = [change.change_id]
