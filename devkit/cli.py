@@ -7,6 +7,7 @@ custsync chaos [--changes N] [--customers N] [--outage-seconds S] [--kills N] [-
 custsync dlq list <vendor> [--stage STAGE]
 custsync dlq redrive <vendor> [--stage STAGE]
 custsync batch send <vendor> FILE.jsonl [--stage STAGE]
+custsync forget KEY [--stage STAGE | --local]
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from custsync.errors import ConfigurationError
 from custsync.sources import BadPayload
-from devkit import operator
+from devkit import forget, operator
 from devkit.chaos import ChaosConfig, run_chaos
 from devkit.demo import WEBHOOK_FUNCTION, WEBHOOK_SECRET, run_demo, signed_for
 from devkit.inputs import InputError, read_json_object
@@ -85,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("vendor")
     send.add_argument("file", type=Path)
     send.add_argument("--stage", default="dev")
+
+    erase = commands.add_parser("forget", help="erase a customer's personal data from every vendor function's keeping")
+    erase.add_argument("key", help="the customer key, as the vendor queues carry it (e.g. hubspot:5101)")
+    where = erase.add_mutually_exclusive_group()
+    where.add_argument("--stage", default="dev")
+    where.add_argument("--local", action="store_true", help="the local stack (its moto at AWS_ENDPOINT_URL)")
     return parser
 
 
@@ -135,6 +142,10 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         moved = operator.redrive(args.vendor, args.stage)
         print(f"redrove {moved} message(s) from the {args.vendor} DLQ")
+        return 0
+    if args.command == "forget":
+        queued = forget.forget(root, args.key, forget.stage_of(args.stage, args.local))
+        print(f"queued erasure {queued.change_id} of {args.key} for {', '.join(queued.vendors)}")
         return 0
     if not args.file.is_file():
         raise InputError(f"{args.file}: no such file")

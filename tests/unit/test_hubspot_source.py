@@ -232,6 +232,12 @@ def test_events_other_than_contact_changes_are_ignored_and_named() -> None:
     assert changes() == []
 
 
+def test_an_event_naming_its_type_event_type_as_some_of_hubspots_examples_do_is_read_alike() -> None:
+    legacy = {key: value for key, value in event(5101, "email", "k@example.com").items() if key != "subscriptionType"}
+    (change,) = changes({**legacy, "eventType": "contact.propertyChange"})
+    assert change.customer.email == "k@example.com"
+
+
 def lifecycle(object_id: int, kind: str, *, event_id: int = 1, at: int = T0, **extra: Any) -> dict[str, Any]:
     """A deletion event as HubSpot documents the common fields (no property)."""
     return {

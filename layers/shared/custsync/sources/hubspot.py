@@ -168,7 +168,7 @@ class HubSpotSource:
         lifecycle = {index: kind for index, kind in kinds.items() if kind is not None and kind != "update"}
         events = _CONTACT_EVENTS.validate_python({index: payload[index] for index in lifecycle})
         for index, event in events.items():
-            changes.append(self._lifecycle(event, lifecycle[index], str(payload[index]["subscriptionType"])))
+            changes.append(self._lifecycle(event, lifecycle[index], _subscription_type(payload[index])))
         ignored = [_type_of(event) for index, event in enumerate(payload) if kinds[index] is None]
         ordered_changes = sorted(changes, key=lambda c: (c.occurred_at, _KIND_ORDER[c.kind], c.change_id))
         return Changes(ordered_changes, ignored=ignored)
@@ -208,11 +208,16 @@ class HubSpotSource:
         )
 
 
+def _subscription_type(event: dict[str, Any]) -> str:
+    # HubSpot's own example payloads name the field eventType in some versions of its docs.
+    return str(event.get("subscriptionType") or event.get("eventType") or "")
+
+
 def _kind_of(event: Any) -> ChangeKind | None:
     """The kind of change a contact event is, or None for an event not handled (another object, a creation...)."""
     if not isinstance(event, dict):
         return None
-    object_type, _, action = str(event.get("subscriptionType", "")).partition(".")
+    object_type, _, action = _subscription_type(event).partition(".")
     generic = object_type == "object" and event.get("objectTypeId") == CONTACT_OBJECT_TYPE
     if object_type == "contact" or (generic and action != "privacyDeletion"):
         return KINDS.get(action)
@@ -221,8 +226,7 @@ def _kind_of(event: Any) -> ChangeKind | None:
 
 def _type_of(event: Any) -> str:
     """An ignored event's type, for the count of what was ignored."""
-    kind = event.get("subscriptionType") if isinstance(event, dict) else None
-    return kind if isinstance(kind, str) and kind else "(not an event)"
+    return (_subscription_type(event) if isinstance(event, dict) else "") or "(not an event)"
 
 
 def customer_fields(key: str, properties: dict[str, Any]) -> dict[str, Any]:
