@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from types import ModuleType
 
 _ALPHA_2 = re.compile(r"[A-Za-z]{2}")
+# ISO 3166-2 names some subdivisions with another of their codes: "Stockholms län [SE-01]".
+_BRACKETED = re.compile(r"\s*\[[^\]]*\]\s*$")
 
 
 @functools.cache
@@ -47,7 +49,8 @@ def _subdivisions(country: str) -> tuple[frozenset[str], dict[str, list[str]]]:
     found = _pycountry().subdivisions.get(country_code=country) or []
     names: dict[str, list[str]] = {}
     for subdivision in found:
-        names.setdefault(str(subdivision.name).casefold(), []).append(str(subdivision.code))
+        for name in {str(subdivision.name), _BRACKETED.sub("", str(subdivision.name))}:
+            names.setdefault(name.casefold(), []).append(str(subdivision.code))
     return frozenset(str(subdivision.code) for subdivision in found), names
 
 
