@@ -58,7 +58,8 @@ class ParkedMessages:
     def purge(self, customer_key: str) -> Purged:
         if self._counts() == (0, 0):
             return Purged(0)
-        deleted, hidden = 0, list[str]()
+        deleted = 0
+        hidden: list[str] = []  # receipts of the messages looked at that are someone else's
         try:
             for _ in range(MAX_RECEIVES):
                 # Long polling (one second): an empty answer then means nothing is left to see, which a short
@@ -91,17 +92,16 @@ class ParkedMessages:
 
     def _counts(self) -> tuple[int, int]:
         """(visible, in flight) messages of the DLQ, as SQS approximates them."""
-        counts = (
-            self._sqs()
-            .get_queue_attributes(
-                QueueUrl=self.dlq_url,
-                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-            )
-            .get("Attributes", {})
+        answer = self._sqs().get_queue_attributes(
+            QueueUrl=self.dlq_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )
-        return int(counts.get("ApproximateNumberOfMessages", "0")), int(
-            counts.get("ApproximateNumberOfMessagesNotVisible", "0")
+        counts = answer.get("Attributes", {})
+        visible, in_flight = (
+            counts.get("ApproximateNumberOfMessages"),
+            counts.get("ApproximateNumberOfMessagesNotVisible"),
         )
+        return int(visible or 0), int(in_flight or 0)
 
     def _show(self, receipts: list[str]) -> None:
         """Make the messages looked at and kept visible again at once."""
