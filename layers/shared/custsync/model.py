@@ -21,6 +21,7 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 CustomerKey = Annotated[
@@ -54,6 +55,14 @@ class Partial(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_clears(cls, data: Any) -> Any:
+        """``""`` (or only spaces) clears a field as ``null`` does, whoever sent it: one rule for every source."""
+        if not isinstance(data, dict):
+            return data
+        return {name: _blank_is_none(value) if name != "key" else value for name, value in data.items()}
+
     def merged_onto(self, older: Self | None) -> Self:
         """Return ``older`` with every field this change sent applied on top of it."""
         if older is None:
@@ -72,6 +81,14 @@ class Partial(BaseModel):
         # model_copy(update=...) does not record the updated names as set.
         merged.__pydantic_fields_set__ = set(older.model_fields_set) | set(self.model_fields_set)
         return merged
+
+
+def _blank_is_none(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    if isinstance(value, dict) and all(isinstance(item, str | None) for item in value.values()):
+        return {name: _blank_is_none(item) for name, item in value.items()}  # attributes: a blank value clears a key
+    return value
 
 
 def _merge_mapping(older: dict[str, str | None], newer: dict[str, str | None]) -> dict[str, str | None]:
