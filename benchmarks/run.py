@@ -25,6 +25,7 @@ from benchmarks.cost import cost_section  # noqa: E402
 from benchmarks.flood import flood_section  # noqa: E402
 from benchmarks.flood import measure as flood_row  # noqa: E402
 from benchmarks.functions import function_rows, in_memory_concurrency_row  # noqa: E402
+from benchmarks.geo import first_address_row  # noqa: E402
 from benchmarks.micro import CUSTOMER, mapping_row, redaction_rows, wsdl_rows  # noqa: E402
 from benchmarks.stats import Row, Samples, table  # noqa: E402
 from devkit.stack.artifact import BuiltArtifact, size_report  # noqa: E402
@@ -126,7 +127,7 @@ def main() -> int:
         rows.append(in_memory_concurrency_row(stack, args.runs))
         flood, flood_figures = flood_row(stack, workdir, args.runs)
         rows.append(flood)
-    rows += [xray_row(args.runs), bytecode_row(args.runs, workdir), layer_row()]
+    rows += [xray_row(args.runs), bytecode_row(args.runs, workdir), layer_row(), first_address_row(args.runs)]
     rows += [*redaction_rows(), mapping_row(), *wsdl_rows()]
     markdown = table(rows)
     print(markdown)

@@ -9,6 +9,7 @@ custsync dlq redrive <vendor> [--stage STAGE]
 custsync batch send <vendor> FILE.jsonl [--stage STAGE]
 custsync secrets put --secret NAME --file FILE [--stage STAGE]
 custsync secrets check [NAME...] [--stage STAGE] [--local]
+custsync forget KEY [--stage STAGE | --local]
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from custsync.errors import ConfigurationError
 from custsync.sources import BadPayload
-from devkit import operator
+from devkit import forget, operator
 from devkit import secrets as secrets_command
 from devkit.chaos import ChaosConfig, run_chaos
 from devkit.demo import WEBHOOK_FUNCTION, WEBHOOK_SECRET, run_demo, signed_for
@@ -90,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--stage", default="dev")
 
     secrets_command.add_parser(commands)
+    erase = commands.add_parser("forget", help="erase a customer's personal data from every vendor function's keeping")
+    erase.add_argument("key", help="the customer key, as the vendor queues carry it (e.g. hubspot:5101)")
+    where = erase.add_mutually_exclusive_group()
+    where.add_argument("--stage", default="dev")
+    where.add_argument("--local", action="store_true", help="the local stack (its moto at AWS_ENDPOINT_URL)")
     return parser
 
 
@@ -142,6 +148,10 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         moved = operator.redrive(args.vendor, args.stage)
         print(f"redrove {moved} message(s) from the {args.vendor} DLQ")
+        return 0
+    if args.command == "forget":
+        queued = forget.forget(root, args.key, forget.stage_of(args.stage, args.local))
+        print(f"queued erasure {queued.change_id} of {args.key} for {', '.join(queued.vendors)}")
         return 0
     if not args.file.is_file():
         raise InputError(f"{args.file}: no such file")

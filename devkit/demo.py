@@ -18,7 +18,12 @@ from devkit.stack.local import STAGE, LocalStack
 
 WEBHOOK_FUNCTION = "WebhookFunction"
 WEBHOOK_SECRET = "customer-sync/local/webhook"
-OUTCOME_MESSAGES = {"change applied": "applied", "change skipped": "skipped", "change parked in the DLQ": "failed"}
+OUTCOME_MESSAGES = {
+    "change applied": "applied",
+    "customer erased": "applied",  # an erasure, applied to the vendor function's own state row and DLQ
+    "change skipped": "skipped",
+    "change parked in the DLQ": "failed",
+}
 
 
 @dataclass

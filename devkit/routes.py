@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from custsync import routing
 from custsync.config import VendorSettings
 from custsync.connector import Connector, SyncContext
+from custsync.deletion import deactivation, delete_action
 from custsync.engine import ids_for_vendor
 from custsync.errors import SyncError
 from custsync.model import CustomerChange
@@ -82,7 +83,10 @@ def check(root: Path, routing_path: Path | None, event_path: Path | None, out: T
         out.write(f"  {source} -> {', '.join(described)}\n")
     for vendor in functions:
         mapped = ", ".join(f"{field} <- attributes.{a}" for field, a in routes.vendor(vendor).field_map.items())
-        out.write(f"  {vendor}: {mapped or 'no custom fields'}\n")
+        status_field = connectors[vendor].status_field
+        on_delete = delete_action(routes, vendor, status_field)
+        deleted = f"{on_delete} ({status_field})" if on_delete == "deactivate" else on_delete
+        out.write(f"  {vendor}: {mapped or 'no custom fields'}; a deleted customer: {deleted}\n")
     if event_path is not None:
         show_event(read_json_object(event_path, "(an API Gateway event)"), event_path, routes, connectors, out)
     return 0
@@ -99,6 +103,8 @@ def show_event(
         raise InputError(f"{path}: '{source_name}' is not a webhook source ({', '.join(SOURCES)})")
     changes = source.normalise(webhook_request(event))
     out.write(f"{path.name} ({source_name}): {len(changes)} change(s)\n")
+    if changes.ignored:
+        out.write(f"  not handled, acknowledged: {', '.join(changes.ignored)}\n")
     for change in changes:
         out.write(f"  change {change.change_id}, customer {change.customer.key}\n")
         for vendor in routes.vendors_for(source_name, connectors):
@@ -106,6 +112,12 @@ def show_event(
 
 
 def describe(vendor: str, change: CustomerChange, routes: routing.Routing, mapper: Connector) -> str:
+    if change.kind == "erase":
+        return "erase: its state row and parked messages; no vendor call"
+    if change.kind == "delete":
+        if delete_action(routes, vendor, mapper.status_field) == "ignore":
+            return "delete: ignored (routing on_delete)"
+        change = deactivation(change)
     unmet = routes.unmet(change.source, vendor, change.customer)
     if unmet is not None:
         return f"held back: {unmet}"

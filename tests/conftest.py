@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
+from suite_clock import CLOCK, SHIFT_SECONDS
+
 if TYPE_CHECKING:
     from flow import VendorFlow
 
@@ -30,6 +32,31 @@ os.environ.update(
     }
 )
 os.environ.pop("AWS_PROFILE", None)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-shift",
+        type=float,
+        default=SHIFT_SECONDS,
+        help="seconds the suite clock moves on once collection is done (tests/suite_clock.py); 0: not at all",
+    )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Everything a test module made at import is now as old as a slow suite would make it."""
+    CLOCK.move_on(session.config.getoption("clock_shift"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def webhook_on_the_suite_clock() -> Iterator[None]:
+    """Every webhook built in this process checks signed timestamps against the suite's clock."""
+    from custsync import webhook
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(webhook, "time", CLOCK)
+        yield
+
 
 WEBHOOK_SECRET_NAME = "customer-sync/local/webhook"
 SHOPIFY_SECRET = "test-shopify-client-secret"
@@ -161,6 +188,7 @@ def post(stack: Any, function_env: Callable[[str], dict[str, str]], lambda_conte
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from custsync.config import WebhookSettings
+    from custsync.observability import metrics
     from custsync.webhook import build_webhook_app
 
     function_env("WebhookFunction")
@@ -168,6 +196,7 @@ def post(stack: Any, function_env: Callable[[str], dict[str, str]], lambda_conte
 
     def send(event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         response = app.resolve(event, cast(LambdaContext, lambda_context))
+        metrics.clear_metrics()  # as the handler's log_metrics does after each invocation
         return response["statusCode"], json.loads(response["body"])
 
     return send

@@ -82,6 +82,7 @@ class CentraConnector(Connector[CentraSecret]):
     name = "centra"
     batches = True
     secret_model = CentraSecret
+    status_field = "status"
 
     @classmethod
     def before_snapshot(cls, settings: VendorSettings) -> None:

@@ -95,6 +95,7 @@ class EverlyticSecret(VendorSecret):
 class EverlyticConnector(Connector[EverlyticSecret]):
     name = "everlytic"
     secret_model = EverlyticSecret
+    status_field = "status"
 
     def configure(self, secret: EverlyticSecret) -> None:
         self.api = secret.api

@@ -87,6 +87,7 @@ def camel(name: str) -> str:
 class ExigoConnector(Connector[ExigoSecret]):
     name = "exigo"
     secret_model = ExigoSecret
+    status_field = "CustomerStatus"
 
     @classmethod
     def before_snapshot(cls, settings: VendorSettings) -> None:

@@ -96,6 +96,7 @@ class ExpandableSecret(VendorSecret):
 class ExpandableConnector(Connector[ExpandableSecret]):
     name = "expandable"
     secret_model = ExpandableSecret
+    status_field = "CONTACT_STATUS"
 
     def configure(self, secret: ExpandableSecret) -> None:
         # POST /api/auth-token-get's body (vendor-docs/NOTES.md, Expandable).

@@ -97,6 +97,7 @@ def error_text(response: httpx.Response) -> str:
 class ExsalerateConnector(Connector[ExsalerateSecret]):
     name = "exsalerate"
     secret_model = ExsalerateSecret
+    status_field = "LeadStatus"
 
     def configure(self, secret: ExsalerateSecret) -> None:
         self.site_owner_id = secret.site_owner_id

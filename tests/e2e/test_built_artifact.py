@@ -173,3 +173,24 @@ def test_the_local_runtime_runs_the_lambda_runtimes_python_where_this_machine_ha
     if not python:
         pytest.skip("no Python 3.13 on this machine: the local runtime runs this Python, and README says so")
     assert Interpreter.of(BuiltArtifact(ROOT).interpreter()) == Interpreter.of([python])
+
+
+def test_pycountry_answers_from_the_built_layer_without_the_files_the_build_leaves_out() -> None:
+    """The layer ships pycountry's ISO 3166 tables alone (layers/shared/Makefile, NEVER_READ): what custsync.geo asks
+    of it still answers, in the interpreter laid out as Lambda's."""
+    artifact = BuiltArtifact(ROOT)
+    for layer in (artifact.layer_dir, artifact.lambda_layer_dir):
+        shipped = {path.name for path in (layer / "pycountry" / "databases").iterdir()}
+        assert shipped == {"iso3166-1.json", "iso3166-2.json"}, layer
+        assert not (layer / "pycountry" / "locales").exists(), layer
+    code = (
+        "import os, sys; sys.path[:0] = os.environ['LAMBDA_SYS_PATH'].split(os.pathsep); "
+        "from custsync.geo import country_code, region_code; "
+        "print(region_code('US', 'Kentucky'), region_code('CA', None, 'ON'), country_code('Sweden'), "
+        "region_code('SE', 'Stockholms län'))"
+    )
+    env = {"PATH": os.environ.get("PATH", ""), "LAMBDA_SYS_PATH": artifact.sys_path("WebhookFunction")}
+    result = subprocess.run(
+        [*artifact.interpreter(), "-c", code], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "US-KY CA-ON SE SE-AB"), result.stderr[-2000:]

@@ -114,10 +114,10 @@ def test_the_api_samples_return_exsalerates_record_and_the_dry_run_the_exact_req
 def test_the_demo_runs_the_whole_flow_to_all_five_vendors(secrets_file: Path) -> None:
     output = custsync("demo", "--secrets", str(secrets_file))
 
-    assert output.count("POST /webhooks/shopify") == 4
+    assert output.count("POST /webhooks/shopify") == 5
     for source in ("hubspot", "stripe", "woocommerce", "standardwebhooks"):
         assert f"POST /webhooks/{source} " in output
-    assert output.count("-> 202") == 10, "nine samples and the SOAP act's change; the WooCommerce ping is a 200"
+    assert output.count("-> 202") == 12, "eleven samples and the SOAP act's change; the WooCommerce ping is a 200"
     assert output.count("-> 200") == 1
     rows = {
         line.split()[0]: [int(n) for n in line.split()[1:5]]
@@ -125,10 +125,11 @@ def test_the_demo_runs_the_whole_flow_to_all_five_vendors(secrets_file: Path) ->
         if line.split()[:1] and line.split()[0] in ALL_VENDORS and len(line.split()) == 5
     }
     # The Shopify redelivery is dropped by the FIFO queue; the older Shopify change is skipped by the state
-    # table (Centra: coalesced into the newer one in the same batch); nothing fails.
+    # table (Centra: coalesced into the newer one in the same batch); a deletion deactivates, an erasure is applied
+    # to each function's own keeping; nothing fails.
     assert set(rows) == set(ALL_VENDORS)
     for vendor, (sent, applied, skipped, failed) in rows.items():
-        assert (sent, failed) == (10, 0), vendor
+        assert (sent, failed) == (13, 0), vendor
         assert applied + skipped == sent, vendor
     assert "Exigo switched to SOAP by its secret: webhook -> 202, 1 change delivered, 1 SOAP call(s)" in output
     # Every source's customers reached every vendor: the vendor columns equal the customers column.
@@ -137,8 +138,8 @@ def test_the_demo_runs_the_whole_flow_to_all_five_vendors(secrets_file: Path) ->
         for line in output.split("per source:", 1)[1].splitlines()[2:7]
     }
     assert {source: counts[:3] for source, counts in per_source.items()} == {
-        "shopify": [4, 3, 2],
-        "hubspot": [1, 3, 2],
+        "shopify": [5, 4, 2],
+        "hubspot": [2, 5, 2],
         "stripe": [2, 2, 1],
         "woocommerce": [2, 1, 1],
         "standardwebhooks": [1, 1, 1],
@@ -148,6 +149,10 @@ def test_the_demo_runs_the_whole_flow_to_all_five_vendors(secrets_file: Path) ->
     log_dir = Path(output.rsplit("Function logs: ", 1)[1].strip())
     logs = "\n".join(p.read_text() for p in log_dir.glob("*.log"))
     assert '"message":"change applied"' in logs
+    erased = [json.loads(line) for line in logs.splitlines() if '"message":"customer erased"' in line]
+    assert sorted(entry["customer_key"] for entry in erased) == ["hubspot:5102"] * len(ALL_VENDORS)
+    records = output.split("the simulator's records", 1)[1]
+    assert '"CustomerStatus": 2' in records and '"CONTACT_STATUS": "I"' in records, "deleted customers deactivated"
     assert logs.count('"message":"WSDL parsed"') == 2, "Centra's and Exigo-over-SOAP's containers parse once each"
     for personal in (
         "ada@example.com",

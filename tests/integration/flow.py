@@ -19,6 +19,7 @@ from custsync.sources.shopify import sign
 from devkit.demo import signed_for
 from devkit.stack.pump import Delivery, deliver, sqs_event
 from devkit.stack.template import Template
+from suite_clock import CLOCK
 
 ROOT = Path(__file__).resolve().parents[2]
 #: vendor name -> its function's logical id, read from template.yaml.
@@ -56,8 +57,9 @@ def sample_event(source: str, file_name: str | None = None) -> dict[str, Any]:
 
 
 def signed(event: dict[str, Any], secret: str, now: float | None = None) -> dict[str, Any]:
-    """``event`` signed with ``secret`` as its source signs, at ``now`` (default: now)."""
-    return signed_for(event, {event["pathParameters"]["source"]: secret}, now)
+    """``event`` signed with ``secret`` as its source signs, at ``now`` (default: now on the suite's clock,
+    ``tests/suite_clock.py``, which the in-process webhook checks against)."""
+    return signed_for(event, {event["pathParameters"]["source"]: secret}, CLOCK.now() if now is None else now)
 
 
 def api_event(

@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from devkit.cli import main
-from flow import change, dlq_messages, pump, queue, queue_depth
+from flow import ALL_VENDORS, VENDOR_FUNCTIONS, change, dlq_messages, pump, queue, queue_depth
 
 FUNCTION = "ExsalerateFunction"
 
@@ -58,3 +59,25 @@ def test_batch_send_queues_valid_lines_and_names_the_bad_ones(
     assert "changes.jsonl:3: customer.email:" in captured.err
     assert "queued 1 change(s) for exsalerate; 1 line(s) refused" in captured.out
     assert queue_depth(stack, FUNCTION) == 1
+
+
+def test_forget_queues_an_erasure_for_every_vendor_and_the_function_forgets_the_customer(
+    stack: Any, exsalerate: Any, lambda_context: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    queue(
+        stack, FUNCTION, change("f-1", "2026-11-20T09:00:00Z", {"key": "F1", "company": "Forget AB", "email": "f@x.io"})
+    )
+    pump(stack, FUNCTION, exsalerate, lambda_context)
+
+    assert main(["forget", "F1", "--local"]) == 0
+
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("queued")]
+    assert line.startswith("queued erasure forget:") and line.endswith(f" of F1 for {', '.join(ALL_VENDORS)}")
+    assert [queue_depth(stack, function) for function in VENDOR_FUNCTIONS.values()] == [1] * len(ALL_VENDORS)
+    assert pump(stack, FUNCTION, exsalerate, lambda_context).failed == 0
+    row = boto3.client("dynamodb").get_item(
+        TableName=stack.physical["SyncStateTable"]["Ref"],
+        Key={"vendor": {"S": "exsalerate"}, "customer_key": {"S": "F1"}},
+    )["Item"]
+    assert row["customer"] == {"S": ""}
+    assert "Forget AB" not in json.dumps(row) and "f@x.io" not in json.dumps(row)

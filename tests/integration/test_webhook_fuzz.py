@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import importlib
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +15,7 @@ from hypothesis import strategies as st
 
 from conftest import WEBHOOK_SECRETS
 from flow import api_event, signed
+from suite_clock import CLOCK
 
 ANSWERS = {200, 202, 400, 401, 404, 413}
 json_values = st.recursive(
@@ -66,7 +66,16 @@ SHAPED: dict[str, st.SearchStrategy[bytes]] = {
                         "objectId": either(st.integers(min_value=1, max_value=10**9)),
                         "occurredAt": either(st.integers(min_value=0, max_value=3 * 10**12)),
                         "subscriptionType": either(
-                            st.sampled_from(["contact.propertyChange", "object.propertyChange", "contact.creation"])
+                            st.sampled_from(
+                                [
+                                    "contact.propertyChange",
+                                    "object.propertyChange",
+                                    "contact.creation",
+                                    "contact.deletion",
+                                    "contact.privacyDeletion",
+                                    "object.deletion",
+                                ]
+                            )
                         ),
                         "propertyName": either(
                             st.sampled_from(["firstname", "email", "country", "phone", "customer_sync_everlytic", "x"])
@@ -83,7 +92,9 @@ SHAPED: dict[str, st.SearchStrategy[bytes]] = {
         st.fixed_dictionaries(
             {
                 "id": either(st.from_regex(r"evt_[A-Za-z0-9]{1,10}", fullmatch=True)),
-                "type": either(st.sampled_from(["customer.created", "customer.updated", "invoice.paid"])),
+                "type": either(
+                    st.sampled_from(["customer.created", "customer.updated", "customer.deleted", "invoice.paid"])
+                ),
                 "created": either(st.integers(min_value=0, max_value=4 * 10**9)),
                 "data": either(
                     st.fixed_dictionaries(
@@ -135,9 +146,19 @@ header_names = st.sampled_from(
     + ["X-Shopify-Triggered-At", "Host", "X-Forwarded-Proto", "X-HubSpot-Request-Timestamp", "Stripe-Signature"]
     + ["webhook-timestamp", "webhook-signature", "X-WC-Webhook-Signature", "X-Other"]
 ) | st.text(min_size=1, max_size=20)
-header_values = st.sampled_from(["customers/update", "customer.updated", "wh-1", "", "1700000000", "t=1,v1=ab"]) | (
-    st.text(max_size=40)
-)
+header_values = st.sampled_from(
+    [
+        "customers/update",
+        "customers/delete",
+        "customers/redact",
+        "customer.updated",
+        "customer.deleted",
+        "wh-1",
+        "",
+        "1700000000",
+        "t=1,v1=ab",
+    ]
+) | (st.text(max_size=40))
 bodies = st.binary(max_size=2048) | json_values.map(lambda value: json.dumps(value).encode())
 
 
@@ -189,7 +210,7 @@ def test_any_request_to_a_source_gets_a_client_answer(
         headers = {**headers, **SOURCE_HEADERS[source]}
     event = request(source, body, headers, encoding)
     if signed_:
-        event = signed(event, WEBHOOK_SECRETS[source], time.time() + skew)
+        event = signed(event, WEBHOOK_SECRETS[source], CLOCK.now() + skew)
     check(handler(event))
 
 

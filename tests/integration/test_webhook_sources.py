@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import boto3
@@ -11,6 +10,7 @@ import pytest
 
 from conftest import WEBHOOK_SECRET_NAME, WEBHOOK_SECRETS, WebhookPost, forget_secrets
 from flow import ALL_VENDORS, SOURCE_SAMPLES, api_event, queue_depth, sample_event, signed
+from suite_clock import CLOCK
 
 
 def queued(stack: Any) -> list[dict[str, Any]]:
@@ -68,7 +68,7 @@ def test_a_stale_or_post_dated_timestamp_is_401_naming_the_header(
     post: WebhookPost, stack: Any, source: str, header: str
 ) -> None:
     for skew, word in ((-301, "old"), (301, "future")):
-        status, body = post(signed(sample_event(source), WEBHOOK_SECRETS[source], time.time() + skew))
+        status, body = post(signed(sample_event(source), WEBHOOK_SECRETS[source], CLOCK.now() + skew))
         assert status == 401
         assert body["error"].startswith(f"{header}: timestamp is more than 300 seconds") and word in body["error"]
     assert queue_depth(stack, "ExsalerateFunction") == 0

@@ -59,3 +59,25 @@ def test_an_unreachable_aws_is_one_line(capsys: pytest.CaptureFixture[str], monk
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     assert "custsync: error: AWS: Could not connect to the endpoint URL" in refusal(capsys, "dlq", "list", "exsalerate")
+
+
+def test_forget_names_a_key_that_is_no_customer_key(capsys: pytest.CaptureFixture[str]) -> None:
+    assert refusal(capsys, "forget", "ada lovelace", "--stage", "dev").startswith(
+        "custsync: error: KEY: String should match pattern"
+    )
+
+
+def test_forget_local_needs_the_local_stacks_endpoint(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    assert refusal(capsys, "forget", "shopify:1", "--local").endswith(
+        "--local: set AWS_ENDPOINT_URL to the local stack's moto endpoint"
+    )
+
+
+def test_forget_takes_a_stage_or_local_not_both(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["forget", "shopify:1", "--stage", "prod", "--local"])
+    assert exit_info.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err

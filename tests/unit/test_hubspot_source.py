@@ -10,8 +10,8 @@ import pytest
 from hubspot.utils.signature import Signature  # type: ignore[import-untyped]
 from pydantic import ValidationError
 
-from custsync.model import CustomerChange
 from custsync.sources import BadPayload, SignatureInvalid, TimeWindow, WebhookRequest
+from custsync.sources.base import Changes
 from custsync.sources.hubspot import SOURCE, signed_uri
 
 SECRET = "hubspot-app-client-secret"
@@ -48,7 +48,7 @@ def hubspot_signed(
     return WebhookRequest(method, url, {**headers, "Content-Type": "application/json"}, body)
 
 
-def changes(*events: Any) -> list[CustomerChange]:
+def changes(*events: Any) -> Changes:
     return SOURCE.normalise(WebhookRequest("POST", URL, {}, json.dumps(list(events)).encode()))
 
 
@@ -187,9 +187,16 @@ def test_an_empty_value_clears_the_field() -> None:
 
 @pytest.mark.parametrize(
     ("value", "country", "attribute"),
-    [("se", "SE", "se"), ("Sweden", None, "Sweden"), ("", None, None)],
+    [
+        ("se", "SE", "se"),
+        ("Sweden", "SE", "Sweden"),
+        ("SWE", "SE", "SWE"),
+        ("United States", "US", "United States"),
+        ("Atlantis", None, "Atlantis"),
+        ("", None, None),
+    ],
 )
-def test_country_is_an_address_code_only_when_it_is_one(value: str, country: str | None, attribute: str | None) -> None:
+def test_country_is_the_code_of_the_country_it_names(value: str, country: str | None, attribute: str | None) -> None:
     (change,) = changes(event(5101, "country", value))
     assert change.customer.address is not None
     assert change.customer.address.model_fields_set == {"country"}
@@ -197,16 +204,74 @@ def test_country_is_an_address_code_only_when_it_is_one(value: str, country: str
     assert change.customer.attributes == {"country": attribute}
 
 
-def test_events_other_than_contact_property_changes_are_ignored() -> None:
+def test_a_state_is_the_code_of_the_region_it_names_when_the_change_names_the_country() -> None:
+    (change,) = changes(event(5101, "state", "Kentucky"), event(5101, "country", "United States", event_id=2))
+    assert change.customer.address is not None
+    assert (change.customer.address.region, change.customer.address.country) == ("US-KY", "US")
+    (alone,) = changes(event(5101, "state", "Kentucky"))
+    assert alone.customer.address is not None and alone.customer.address.region == "Kentucky"
+
+
+def test_events_other_than_contact_changes_are_ignored_and_named() -> None:
     result = changes(
         event(5101, "email", "k@example.com", subscriptionType="contact.creation"),
         event(5101, "name", "Acme", subscriptionType="company.propertyChange"),
         event(5101, "email", "k@example.com", subscriptionType="object.propertyChange", objectTypeId="0-2"),
         event(5101, "firstname", "Kath", subscriptionType="object.propertyChange", objectTypeId="0-1"),
-        {"subscriptionType": "contact.deletion", "objectId": 5101},
+        event(5101, "x", None, subscriptionType="company.deletion"),
+        "not an event",
     )
     assert [c.customer.first_name for c in result] == ["Kath"]
+    assert result.ignored == [
+        "contact.creation",
+        "company.propertyChange",
+        "object.propertyChange",
+        "company.deletion",
+        "(not an event)",
+    ]
     assert changes() == []
+
+
+def test_an_event_naming_its_type_event_type_as_some_of_hubspots_examples_do_is_read_alike() -> None:
+    legacy = {key: value for key, value in event(5101, "email", "k@example.com").items() if key != "subscriptionType"}
+    (change,) = changes({**legacy, "eventType": "contact.propertyChange"})
+    assert change.customer.email == "k@example.com"
+
+
+def lifecycle(object_id: int, kind: str, *, event_id: int = 1, at: int = T0, **extra: Any) -> dict[str, Any]:
+    """A deletion event as HubSpot documents the common fields (no property)."""
+    return {
+        "eventId": event_id,
+        "subscriptionId": 4243,
+        "portalId": 62515,
+        "appId": 9,
+        "occurredAt": at,
+        "subscriptionType": kind,
+        "attemptNumber": 0,
+        "objectId": object_id,
+        "changeSource": "CRM_UI",
+        **extra,
+    }
+
+
+def test_a_deletion_and_a_privacy_deletion_are_a_delete_then_an_erase_of_the_contact() -> None:
+    result = changes(
+        lifecycle(5101, "contact.privacyDeletion", event_id=31),
+        lifecycle(5101, "contact.deletion", event_id=31),
+        event(5101, "email", "k@example.com", event_id=30),
+        lifecycle(5102, "object.deletion", event_id=32, at=T0 + 1, objectTypeId="0-1"),
+        lifecycle(5103, "object.deletion", event_id=33, objectTypeId="0-2"),
+    )
+    assert [(c.customer.key, c.kind) for c in result] == [
+        ("hubspot:5101", "update"),
+        ("hubspot:5101", "delete"),
+        ("hubspot:5101", "erase"),
+        ("hubspot:5102", "delete"),
+    ]
+    assert all(c.customer.model_fields_set == {"key"} for c in result[1:])
+    assert len({c.change_id for c in result}) == 4
+    assert result[2].occurred_at.timestamp() == T0 / 1000
+    assert result.ignored == ["object.deletion"]
 
 
 def test_an_invalid_event_is_named_by_its_index_and_field() -> None:

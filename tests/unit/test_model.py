@@ -80,3 +80,16 @@ def test_occurred_at_must_carry_a_zone() -> None:
 def test_the_published_json_schema_is_current() -> None:
     published = json.loads(SCHEMA_PATH.read_text())
     assert published == customer_change_json_schema(), "run `make schema` to regenerate schemas/customer-change.json"
+
+
+def test_a_blank_string_clears_a_field_as_null_does_whoever_sent_it() -> None:
+    customer = Customer.model_validate(
+        {"key": "k", "email": "", "notes": "  ", "address": {"country": "", "line2": ""}, "attributes": {"tier": ""}}
+    )
+    assert customer.model_dump(exclude_unset=True) == {
+        "key": "k",
+        "email": None,
+        "notes": None,
+        "address": {"country": None, "line2": None},
+        "attributes": {"tier": None},
+    }

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from custsync.model import CustomerChange
-from custsync.sources import BadPayload, SignatureInvalid, TimeWindow, WebhookRequest
+from custsync.sources import SignatureInvalid, TimeWindow, WebhookRequest
 from custsync.sources.shopify import SOURCE, sign
 
 SECRET = "shpss_unit_test_secret"
@@ -92,7 +92,7 @@ def test_a_customers_update_maps_to_the_canonical_change() -> None:
         "Acme AB",
     )
     assert customer.email == "ada@example.com"
-    assert customer.status is not None and customer.status.value == "active"
+    assert "status" not in customer.model_fields_set, "state is the login account's, not the customer's activity"
     assert customer.address is not None and customer.address.country == "SE"
     assert customer.phones is not None and customer.phones.main == "+46701234567"
     assert customer.attributes == {"tags": "vip"}
@@ -117,9 +117,67 @@ def test_a_redelivered_body_is_the_same_change_whatever_its_unsigned_webhook_id(
     assert create.change_id != first.change_id, "one id per handled topic"
 
 
-def test_an_unhandled_topic_is_named() -> None:
-    with pytest.raises(BadPayload, match="orders/create"):
-        normalise(headers(b"", **{"X-Shopify-Topic": "orders/create"}), payload())
+@pytest.mark.parametrize(
+    "topic", ["orders/create", "customers/disable", "customers/enable", "customers/data_request", "shop/redact"]
+)
+def test_a_topic_not_handled_is_acknowledged_and_named_as_ignored(topic: str) -> None:
+    body = json.dumps(payload()).encode()
+    changes = SOURCE.normalise(request(body, headers(body, **{"X-Shopify-Topic": topic})))
+    assert (changes, changes.ignored) == ([], [topic])
+
+
+@pytest.mark.parametrize("state", ["disabled", "invited", "enabled", "declined"])
+def test_the_login_account_state_never_sets_the_status(state: str) -> None:
+    """Shopify's state is the customer's login account: "disabled" (the default) is a guest, not an inactive one."""
+    change = normalise(headers(b""), payload(state=state))
+    assert "status" not in change.customer.model_fields_set
+
+
+def test_empty_strings_clear() -> None:
+    address = {"address1": "Drottninggatan 1", "address2": "", "company": "", "province": "", "country_code": "SE"}
+    change = normalise(headers(b""), payload(default_address=address, note="", last_name=""))
+    customer = change.customer
+    assert customer.address is not None and customer.address.line2 is None and customer.address.region is None
+    assert (customer.company, customer.notes, customer.last_name) == (None, None, None)
+    assert {"company", "notes", "last_name"} <= customer.model_fields_set
+
+
+@pytest.mark.parametrize(
+    ("address", "region"),
+    [
+        ({"province": "Kentucky", "province_code": "KY", "country_code": "US"}, "US-KY"),
+        ({"province": "Stockholms län", "province_code": "AB", "country_code": "SE"}, "SE-AB"),
+        ({"province": "Ontario", "province_code": None, "country_code": "CA"}, "CA-ON"),
+        ({"province": "Lapland", "province_code": None, "country_code": "FI"}, "Lapland"),
+        ({"province": "Kentucky", "province_code": "KY", "country_code": None}, "Kentucky"),
+    ],
+)
+def test_the_region_is_its_iso_3166_2_code_where_shopify_gives_one(address: dict[str, Any], region: str) -> None:
+    change = normalise(headers(b""), payload(default_address=address))
+    assert change.customer.address is not None and change.customer.address.region == region
+
+
+def test_a_deletion_and_a_redaction_are_the_key_alone_at_the_time_shopify_triggered_them() -> None:
+    triggered = {"X-Shopify-Triggered-At": "2026-11-21T09:00:00Z"}
+    delete_headers = headers(b"", **{"X-Shopify-Topic": "customers/delete", **triggered})
+    deleted = SOURCE.normalise(request(json.dumps({"id": 7001}).encode(), delete_headers))
+    redact = {"shop_id": 954889, "customer": {"id": 7001, "email": "ada@example.com", "phone": "555"}}
+    redacted = SOURCE.normalise(
+        request(json.dumps(redact).encode(), headers(b"", **{"X-Shopify-Topic": "customers/redact", **triggered}))
+    )
+    for (change,), kind in ((deleted, "delete"), (redacted, "erase")):
+        assert (change.kind, change.customer.model_fields_set, change.customer.key) == (kind, {"key"}, "7001")
+        assert change.occurred_at.isoformat() == "2026-11-21T09:00:00+00:00"
+
+
+def test_a_redaction_without_a_trigger_time_takes_the_time_it_arrived() -> None:
+    redact = {"shop_id": 954889, "customer": {"id": 7001}}
+    sent = headers(b"", **{"X-Shopify-Topic": "customers/redact"})
+    arrived = WebhookRequest(
+        "POST", "https://hooks.example.com/webhooks/shopify", sent, json.dumps(redact).encode(), received_at=1.8e9
+    )
+    (change,) = SOURCE.normalise(arrived)
+    assert change.occurred_at.timestamp() == 1.8e9
 
 
 def test_an_invalid_country_names_the_field() -> None:

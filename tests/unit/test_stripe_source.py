@@ -10,8 +10,8 @@ import pytest
 import stripe as stripe_python
 from pydantic import ValidationError
 
-from custsync.model import CustomerChange
 from custsync.sources import SignatureInvalid, TimeWindow, WebhookRequest
+from custsync.sources.base import Changes
 from custsync.sources.stripe import SOURCE, split_name
 
 SECRET = "whsec_unit_test_endpoint_secret"
@@ -68,7 +68,7 @@ def stripe_signed(body: bytes, *, secret: str = SECRET, at: int = NOW) -> Webhoo
     return WebhookRequest("POST", URL, {"Stripe-Signature": header, "Content-Type": "application/json"}, body)
 
 
-def normalise(body: bytes) -> list[CustomerChange]:
+def normalise(body: bytes) -> Changes:
     return SOURCE.normalise(WebhookRequest("POST", URL, {}, body))
 
 
@@ -139,7 +139,7 @@ def test_customer_created_is_a_full_change() -> None:
         "line2": None,
         "line3": None,
         "city": "Hampton",
-        "region": "VA",
+        "region": "US-VA",
         "postal_code": "23681",
         "country": "US",
     }
@@ -170,11 +170,31 @@ def test_an_update_of_fields_not_carried_queues_nothing() -> None:
     assert normalise(stripe_event("customer.updated", previous={"balance": 100, "invoice_settings": {}})) == []
 
 
-@pytest.mark.parametrize("kind", ["invoice.paid", "customer.deleted", "customer.subscription.created"])
+@pytest.mark.parametrize("kind", ["invoice.paid", "customer.subscription.created", "customer.source.deleted"])
 def test_other_event_types_are_acknowledged_with_nothing_queued(kind: str) -> None:
-    assert (
-        normalise(json.dumps({"id": "evt_1", "type": kind, "data": {"object": {"object": "invoice"}}}).encode()) == []
-    )
+    changes = normalise(json.dumps({"id": "evt_1", "type": kind, "data": {"object": {"object": "invoice"}}}).encode())
+    assert (changes, changes.ignored) == ([], [kind])
+
+
+def test_a_deleted_customer_is_a_deletion_of_its_key() -> None:
+    (change,) = normalise(stripe_event("customer.deleted"))
+    assert (change.kind, change.customer.key) == ("delete", "stripe:cus_Q1w2E3r4T5y6U7")
+    assert (change.customer.model_fields_set, change.vendor_ids) == ({"key"}, {})
+    assert (change.change_id, change.occurred_at.isoformat()) == ("evt_1QzXyZ2eZvKYlo2C", "2025-11-20T10:00:00+00:00")
+
+
+@pytest.mark.parametrize(
+    ("address", "region"),
+    [
+        ({"state": "Virginia", "country": "US"}, "US-VA"),
+        ({"state": "ON", "country": "CA"}, "CA-ON"),
+        ({"state": "Norrland", "country": "SE"}, "Norrland"),
+        ({"state": "", "country": "SE"}, None),
+    ],
+)
+def test_the_state_is_its_iso_3166_2_code_when_it_names_a_subdivision(address: dict[str, str], region: str) -> None:
+    (change,) = normalise(stripe_event(address=address))
+    assert change.customer.address is not None and change.customer.address.region == region
 
 
 def test_a_country_that_is_not_a_code_names_the_field() -> None:

@@ -194,15 +194,16 @@ WEBHOOK = RouteDocs(
             "Verifies the sender on the raw body, in constant time, against every secret configured for the "
             "source (Shopify `X-Shopify-Hmac-Sha256`, HubSpot signature v3, `Stripe-Signature`, WooCommerce "
             "`X-WC-Webhook-Signature`, Standard Webhooks `webhook-signature`; a signed timestamp must be within "
-            "`MAX_CLOCK_SKEW_SECONDS` of now), maps the payload to canonical customer changes and queues each for "
-            "every enabled vendor. Never a 500 for anything a client sends."
+            "`MAX_CLOCK_SKEW_SECONDS` of now), maps the payload to canonical customer changes (updates, deletions, "
+            "erasures) and queues each for every enabled vendor. Never a 500 for anything a client sends."
         ),
         "tags": ["webhooks"],
         "operation_id": "receiveWebhook",
         "responses": _responses(
             {
                 200: (
-                    "Verified; nothing to queue (a WooCommerce ping, a Stripe event type not handled).",
+                    "Verified; nothing to queue (a WooCommerce ping, an event type or topic not handled, whatever the "
+                    "source: counted, never refused, so the sender keeps its subscription).",
                     NothingQueued,
                 ),
                 202: ("Queued: one change, or several (a HubSpot delivery), oldest first.", Queued | QueuedMany),

@@ -85,6 +85,9 @@ class Connector(ABC, Generic[SecretT]):
     secret_model: type[SecretT]
     #: True when the vendor takes many customers in one call (``send_many`` is then used for SQS batches).
     batches: ClassVar[bool] = False
+    #: The vendor field the canonical ``status`` is sent to, if the vendor has one: a customer deleted at the
+    #: source is then deactivated there by default (the routing file's ``on_delete``), else left alone.
+    status_field: ClassVar[str | None] = None
 
     def __init__(self, settings: VendorSettings, load_secret: SecretLoader) -> None:
         self.settings = settings

@@ -227,6 +227,8 @@ class SyncEngine:
         for change in sorted(group, key=version_of):
             if change.change_id in state.applied:
                 skipped.append(self._skipped(change, f"duplicate: change {change.change_id} was already applied"))
+            elif state.erased is not None and version_of(change) <= state.erased:
+                skipped.append(self._skipped(change, "erased: the change is older than the customer's erasure"))
             elif not leaves(change.customer):
                 skipped.append(self._skipped(change, "empty: the change carries no field but the key"))
             elif not fields.apply(change):
@@ -399,15 +401,20 @@ class SyncEngine:
         return RetryableError(reason, vendor=self.vendor, retry_after=seconds)
 
     def _skipped(self, change: CustomerChange, reason: str) -> Outcome:
-        metrics.add_metric(name="ChangesSkipped", unit="Count", value=1)
-        logger.info("change skipped", extra={"outcome": "skipped", "reason": reason, **_keys(change)})
-        return Outcome("skipped", change.change_id, change.customer.key, reason=reason)
+        return skipped(change, reason)
 
     def _applied(self, change: CustomerChange, operations: list[str], response: Any, reason: str | None) -> Outcome:
         metrics.add_metric(name="ChangesApplied", unit="Count", value=1)
         extra = {"outcome": "applied", "operations": operations, **_keys(change)}
         logger.info("change applied", extra=extra if reason is None else {**extra, "reason": reason})
         return Outcome("applied", change.change_id, change.customer.key, reason, operations, response)
+
+
+def skipped(change: CustomerChange, reason: str) -> Outcome:
+    """A change with nothing to do at this vendor: counted, logged with why, and reported as skipped."""
+    metrics.add_metric(name="ChangesSkipped", unit="Count", value=1)
+    logger.info("change skipped", extra={"outcome": "skipped", "reason": reason, **_keys(change)})
+    return Outcome("skipped", change.change_id, change.customer.key, reason=reason)
 
 
 def _keys(change: CustomerChange) -> dict[str, str]:

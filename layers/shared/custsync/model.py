@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -19,6 +19,9 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
 )
 
 CustomerKey = Annotated[
@@ -52,6 +55,14 @@ class Partial(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_clears(cls, data: Any) -> Any:
+        """``""`` (or only spaces) clears a field as ``null`` does, whoever sent it: one rule for every source."""
+        if not isinstance(data, dict):
+            return data
+        return {name: _blank_is_none(value) if name != "key" else value for name, value in data.items()}
+
     def merged_onto(self, older: Self | None) -> Self:
         """Return ``older`` with every field this change sent applied on top of it."""
         if older is None:
@@ -70,6 +81,14 @@ class Partial(BaseModel):
         # model_copy(update=...) does not record the updated names as set.
         merged.__pydantic_fields_set__ = set(older.model_fields_set) | set(self.model_fields_set)
         return merged
+
+
+def _blank_is_none(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    if isinstance(value, dict) and all(isinstance(item, str | None) for item in value.values()):
+        return {name: _blank_is_none(item) for name, item in value.items()}  # attributes: a blank value clears a key
+    return value
 
 
 def _merge_mapping(older: dict[str, str | None], newer: dict[str, str | None]) -> dict[str, str | None]:
@@ -120,8 +139,16 @@ class Customer(Partial):
         return (self.attributes or {}).get(name)
 
 
+ChangeKind = Literal["update", "delete", "erase"]
+
+
 class CustomerChange(BaseModel):
-    """The body of every vendor-queue message: one change to one customer."""
+    """The body of every vendor-queue message: one change to one customer.
+
+    ``kind``: ``update`` (the default) carries fields; ``delete`` (the customer was deleted at the source: each
+    vendor does what the routing file's ``on_delete`` says) and ``erase`` (remove what customer-sync holds of the
+    customer: its values in the state table, its parked messages) carry the key alone.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -132,11 +159,24 @@ class CustomerChange(BaseModel):
         description="Where the change came from: 'shopify', 'batch', 'api', ..."
     )
     occurred_at: AwareDatetime = Field(description="When the change happened at the source; orders changes.")
+    kind: ChangeKind = Field(
+        default="update",
+        description="update (fields), delete (deleted at the source) or erase (forget the customer's personal data).",
+    )
     customer: Customer
     vendor_ids: dict[str, str] = Field(
         default_factory=dict,
         description="Known vendor-side ids, keyed by vendor name (e.g. {'exsalerate': '42'}).",
     )
+
+    @field_validator("customer")
+    @classmethod
+    def _key_alone_unless_update(cls, customer: Customer, info: ValidationInfo) -> Customer:
+        kind = info.data.get("kind", "update")
+        sent = customer.model_fields_set - {"key"}
+        if kind != "update" and sent:
+            raise ValueError(f"a {kind} carries the customer's key alone, not {', '.join(sorted(sent))}")
+        return customer
 
 
 def customer_change_json_schema() -> dict[str, Any]:

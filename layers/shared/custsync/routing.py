@@ -100,11 +100,23 @@ class SourceRoutes(BaseModel):
         return value
 
 
+DeleteAction = Literal["deactivate", "ignore"]
+
+
 class VendorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     field_map: dict[str, str] = Field(default_factory=dict, description="vendor field -> canonical attribute")
     options: dict[str, Any] = Field(default_factory=dict, description="the connector's own options")
+    on_delete: DeleteAction | None = Field(
+        default=None,
+        description="what a customer deleted at the source becomes here: deactivate (the vendor's inactive status, "
+        "through its update call) or ignore; default: deactivate where the vendor has a status field",
+    )
+
+    def delete_action(self, status_field: str | None) -> DeleteAction:
+        """``on_delete``, or its default for a vendor with (or without) a status field."""
+        return self.on_delete or ("deactivate" if status_field else "ignore")
 
 
 class Routing(BaseModel):

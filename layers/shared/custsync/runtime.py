@@ -14,6 +14,9 @@
 The connector is built on first use, from the vendor's secret, never at cold start. While it cannot be built,
 each record fails with why: a secret not configured (``{}``, a key missing, a placeholder, a wrong value) parks
 it at once (``NotConfigured``), Secrets Manager failing retries it; the invocation itself never fails.
+- Kinds of change: an update goes to the engine; a deletion becomes the routing's ``on_delete`` here
+  (``custsync/deletion.py``: a deactivation, which is an update, or nothing); an erasure is applied to this
+  vendor's own state row and DLQ (``custsync/erasure.py``), never sent to the vendor, and needs no connector.
 """
 
 from __future__ import annotations
@@ -40,7 +43,9 @@ from custsync.breaker import CircuitBreaker
 from custsync.config import VendorSettings
 from custsync.connector import Connector
 from custsync.deadline import invocation
+from custsync.deletion import Deletions, delete_action
 from custsync.engine import EngineSettings, Outcome, SyncEngine
+from custsync.erasure import Erasure, ParkedMessages
 from custsync.errors import ConfigurationError, PermanentError, RetryableError, SyncError
 from custsync.failures import classify
 from custsync.model import Customer, CustomerChange
@@ -65,6 +70,7 @@ class VendorRuntime:
         self.connector_class = connector_class
         self.breaker = CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown_seconds)
         self.queues = Queues(settings.vendor, settings.dlq_url, lambda: self.sqs)
+        delete_action(routing.current(), settings.vendor, connector_class.status_field)  # a wrong on_delete fails now
 
     @functools.cached_property
     def api(self) -> APIGatewayRestResolver:
@@ -79,9 +85,27 @@ class VendorRuntime:
         connector = self.connector_class(
             settings, lambda force: secrets.get_secret_json(settings.vendor_secret_name, force_fetch=force)
         )
-        store = DynamoStateStore(settings.state_table, settings.vendor)
-        engine_settings = EngineSettings(settings.lease_seconds, settings.settle_seconds, settings.busy_retry_seconds)
-        return SyncEngine(connector, store, engine_settings, self.breaker, route=self.unrouted)
+        return SyncEngine(connector, self.store, self.engine_settings, self.breaker, route=self.unrouted)
+
+    @functools.cached_property
+    def store(self) -> DynamoStateStore:
+        return DynamoStateStore(self.settings.state_table, self.settings.vendor)
+
+    @functools.cached_property
+    def engine_settings(self) -> EngineSettings:
+        settings = self.settings
+        return EngineSettings(settings.lease_seconds, settings.settle_seconds, settings.busy_retry_seconds)
+
+    @functools.cached_property
+    def deletions(self) -> Deletions:
+        vendor = self.settings.vendor
+        status_field = self.connector_class.status_field
+        return Deletions(vendor, self.store, lambda: delete_action(routing.current(), vendor, status_field))
+
+    @functools.cached_property
+    def erasure(self) -> Erasure:
+        parked = ParkedMessages(self.settings.dlq_url, lambda: self.sqs)
+        return Erasure(self.settings.vendor, self.store, parked, self.engine_settings)
 
     def connected(self) -> SyncEngine:
         """The engine; raises what keeps its connector from being built. A secret found not configured is read
@@ -127,17 +151,30 @@ class VendorRuntime:
         return dict(processor.run(event.get("Records", [])))
 
     def _apply_batch(self, records: list[SQSRecord]) -> BatchResults:
-        """For vendors that take arrays: every valid change of the batch in one ``send_many``."""
+        """For vendors that take arrays: every valid change of the batch in one ``send_many``. A customer with an
+        erasure in the batch is left out: its records are applied one by one, in order, as they are handled."""
         changes = _valid_changes(records)
+        erasing = {change.customer.key for change in changes if change.kind == "erase"}
+        changes = [change for change in changes if change.customer.key not in erasing]
+        results: BatchResults = {}
         try:
-            return self.engine.apply_batch(changes)
+            updates = []
+            for change in changes:
+                update = self.deletions.as_update(change)
+                if isinstance(update, Outcome):
+                    results[change.change_id] = update
+                else:
+                    updates.append(update)
+            results.update(self.engine.apply_batch(updates))
         except Exception as exc:  # the whole batch failed: each of its changes fails with why, none crashes
-            return self._fail_each(classify(exc, self.settings.vendor), records)
+            error = classify(exc, self.settings.vendor)
+            results.update({change.change_id: error for change in changes if change.change_id not in results})
+        return results
 
     @staticmethod
     def _fail_each(error: SyncError, records: list[SQSRecord]) -> BatchResults:
-        """Every valid change of the batch fails with ``error``."""
-        return dict.fromkeys((change.change_id for change in _valid_changes(records)), error)
+        """Every valid change of the batch that needs the vendor fails with ``error``; erasures need none of it."""
+        return {change.change_id: error for change in _valid_changes(records) if change.kind != "erase"}
 
     def handle_record(self, record: SQSRecord, batch: BatchResults | None) -> dict[str, Any]:
         try:
@@ -161,13 +198,20 @@ class VendorRuntime:
             logger.thread_safe_remove_keys(list(keys))
 
     def _outcome(self, change: CustomerChange, batch: BatchResults | None) -> Outcome:
-        """The change's outcome: computed now, or taken from this invocation's batch call."""
-        if batch is None:
-            return self.engine.apply(change)
+        """The change's outcome: taken from this invocation's batch call, or computed now."""
+        if batch is None or change.change_id not in batch:
+            return self.apply(change)
         result = batch[change.change_id]
         if isinstance(result, SyncError):
             raise result
         return result
+
+    def apply(self, change: CustomerChange) -> Outcome:
+        """Apply one change of any kind; raises ``SyncError`` when it failed."""
+        if change.kind == "erase":
+            return self.erasure.erase(change)
+        update = self.deletions.as_update(change)
+        return update if isinstance(update, Outcome) else self.engine.apply(update)
 
     def _retry_or_park(self, record: SQSRecord, exc: RetryableError) -> dict[str, Any]:
         """Park a change given up on; hide any other until its next try (raising, so the record fails back)."""

@@ -3,7 +3,9 @@
 A row holds what the vendor holds (the customer's fields, each with the version of the change
 that set it), the recent applied change ids, each pending change's real attempts, a fingerprint
 of the last payload sent per vendor operation, the vendor-side ids, and whether a call of
-unknown outcome may still land (``uncertain``, no send before ``settle_until``).
+unknown outcome may still land (``uncertain``, no send before ``settle_until``). After an erasure
+(``custsync.erasure``) it holds no value, fingerprint or vendor id any more: the field versions, the change
+ids and ``erased``, the version of the erasure, which no older change can get past.
 
 A change is applied under a lease: ``claim`` takes it and returns the row as it was (one round
 trip), ``commit`` writes the new row and gives the lease back, ``release`` gives it back after a
@@ -47,6 +49,7 @@ class SyncState:
     ids: Mapping[str, str] = field(default_factory=dict)
     uncertain: bool = False
     settle_until: float = 0.0
+    erased: Version | None = None
 
     def fields(self) -> Fields:
         return Fields.of(self.customer, dict(self.versions), self.customer_key)
@@ -113,6 +116,7 @@ def state_to_row(state: SyncState) -> dict[str, Any]:
         "ids": json.dumps(state.ids),
         "uncertain": state.uncertain,
         "settle_until": state.settle_until,
+        **({"erased": json.dumps(state.erased)} if state.erased is not None else {}),
     }
 
 
@@ -133,7 +137,12 @@ def state_from_row(customer_key: str, row: Mapping[str, Any]) -> SyncState:
         ids={str(k): str(v) for k, v in _json(row.get("ids"), {}).items()},
         uncertain=bool(row.get("uncertain", False)),
         settle_until=float(row.get("settle_until") or 0.0),
+        erased=_version(_json(row.get("erased"), None)),
     )
+
+
+def _version(value: Any) -> Version | None:
+    return (int(value[0]), str(value[1])) if value else None
 
 
 def _json(value: Any, empty: Any) -> Any:

@@ -2,7 +2,9 @@
 
 Answers 202 ``{changeId, vendors}`` for one change, 202 ``{changeIds, vendors}``
 for several (a HubSpot delivery), 200 ``{changeIds: [], vendors: []}`` when there
-is nothing to queue (a WooCommerce ping, a Stripe event type not handled); 401
+is nothing to queue (a WooCommerce ping, an event type or topic not handled: one
+rule for every source, so that no sender retries it and then disables its
+subscription; counted as ``WebhooksIgnored`` per source and event type); 401
 bad or missing signature, stale or post-dated timestamp; 400 invalid body or
 header, naming it; 404 unknown source, or one not configured (no signing secret
 set, or only a placeholder); 413 body over the limit; 503 when the queue or
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -25,6 +28,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
@@ -34,13 +38,16 @@ from custsync.config import WebhookSettings
 from custsync.errors import ConfigurationError
 from custsync.fanout import FanOut
 from custsync.model import CustomerChange
-from custsync.observability import logger, metrics
+from custsync.observability import NAMESPACE, SERVICE, logger, metrics
 from custsync.secrets import SecretUnavailable, get_secret_json
-from custsync.sources import SOURCES, BadPayload, SignatureInvalid, TimeWindow, WebhookRequest, signing_secrets
+from custsync.sources import SOURCES, BadPayload, Changes, SignatureInvalid, TimeWindow, WebhookRequest, signing_secrets
 from custsync.sources.base import nesting_depth, parse_json
 from custsync.validation import describe_validation_error
 
 __all__ = ["build_webhook_app", "nesting_depth", "parse_json", "raw_body", "request_url", "webhook_request"]
+
+# An event type as a metric dimension: signed by the sender, yet kept short and plain.
+_DIMENSION_UNSAFE = re.compile(r"[^A-Za-z0-9._:/()\- ]")
 
 
 def _json(status: int, body: dict[str, Any]) -> Response[Any]:
@@ -87,7 +94,9 @@ def request_url(event: Mapping[str, Any], headers: Mapping[str, str]) -> str:
     return url
 
 
-def webhook_request(event: Mapping[str, Any], max_json_depth: int = 32) -> WebhookRequest:
+def webhook_request(
+    event: Mapping[str, Any], max_json_depth: int = 32, received_at: float | None = None
+) -> WebhookRequest:
     """The call as the sender made it; ``BadPayload`` naming a body, header or path that cannot be read as sent."""
     headers = {str(name): str(value) for name, value in (event.get("headers") or {}).items()}
     for name, value in headers.items():
@@ -97,7 +106,14 @@ def webhook_request(event: Mapping[str, Any], max_json_depth: int = 32) -> Webho
     except UnicodeEncodeError as exc:  # a query value urlencode could not encode
         raise BadPayload("path: is not valid UTF-8 text") from exc
     method = _signable(str(event.get("httpMethod") or "POST"), "httpMethod")
-    return WebhookRequest(method=method, url=url, headers=headers, body=raw_body(event), max_json_depth=max_json_depth)
+    return WebhookRequest(
+        method=method,
+        url=url,
+        headers=headers,
+        body=raw_body(event),
+        max_json_depth=max_json_depth,
+        received_at=time.time() if received_at is None else received_at,
+    )
 
 
 def _signable(text: str, what: str) -> str:
@@ -107,6 +123,20 @@ def _signable(text: str, what: str) -> str:
     except UnicodeEncodeError as exc:
         raise BadPayload(f"{what}: is not valid UTF-8 text") from exc
     return text
+
+
+def count_ignored(source_name: str, event_types: list[str]) -> None:
+    """``WebhooksIgnored`` per source (this invocation's metrics) and per source and event type (one metric each)."""
+    metrics.add_metric(name="WebhooksIgnored", unit=MetricUnit.Count, value=len(event_types))
+    for event_type, count in sorted({t: event_types.count(t) for t in event_types}.items()):
+        with single_metric(
+            name="WebhooksIgnored",
+            unit=MetricUnit.Count,
+            value=count,
+            namespace=NAMESPACE,
+            default_dimensions={"service": SERVICE, "source": source_name},
+        ) as metric:
+            metric.add_dimension(name="event_type", value=_DIMENSION_UNSAFE.sub("_", event_type)[:64] or "_")
 
 
 def no_later_than(change: CustomerChange, latest: float) -> CustomerChange:
@@ -121,7 +151,7 @@ def no_later_than(change: CustomerChange, latest: float) -> CustomerChange:
 
 
 def build_webhook_app(
-    settings: WebhookSettings, fanout: FanOut | None = None, clock: Callable[[], float] = time.time
+    settings: WebhookSettings, fanout: FanOut | None = None, clock: Callable[[], float] | None = None
 ) -> APIGatewayRestResolver:
     known_vendors = list(settings.vendor_queues)
     routing.current(
@@ -148,14 +178,16 @@ def build_webhook_app(
             # The same answer for a source that does not exist and one not set up: nothing tells them apart.
             metrics.add_metric(name="WebhooksRejected", unit="Count", value=1)
             return _json(404, {"error": f"source: '{source_name}' is not configured as a webhook source"})
+        metrics.add_dimension(name="source", value=source_name)  # a known source: the dimension's values are few
+        now = clock() if clock else time.time()  # what signed timestamps are checked against (tests move it on)
         try:
-            request = webhook_request(app.current_event.raw_event, settings.max_json_depth)
+            request = webhook_request(app.current_event.raw_event, settings.max_json_depth, received_at=now)
         except BadPayload as exc:
             return _json(400, {"error": str(exc)})
         if len(request.body) > settings.max_body_bytes:
             size = len(request.body)
             return _json(413, {"error": f"body: {size} bytes is over the {settings.max_body_bytes}-byte limit"})
-        window = TimeWindow(clock(), settings.max_clock_skew_seconds)
+        window = TimeWindow(now, settings.max_clock_skew_seconds)
         try:
             source.verify(request, secrets, window)
         except SignatureInvalid as exc:
@@ -164,13 +196,18 @@ def build_webhook_app(
         except ConfigurationError as exc:
             return misconfigured(source_name, exc)
         try:
-            changes = [no_later_than(change, window.latest) for change in source.normalise(request)]
+            normalised = source.normalise(request)
+            changes = Changes([no_later_than(c, window.latest) for c in normalised], ignored=normalised.ignored)
         except BadPayload as exc:
             return _json(400, {"error": str(exc)})
         except ValidationError as exc:
             return _json(400, {"error": describe_validation_error(exc)})
+        if changes.ignored:
+            count_ignored(source_name, changes.ignored)
+            logger.info("event types not handled", extra={"source": source_name, "event_types": changes.ignored})
         if not changes:
-            metrics.add_metric(name="WebhooksAccepted", unit="Count", value=1)
+            if not changes.ignored:
+                metrics.add_metric(name="WebhooksAccepted", unit="Count", value=1)
             logger.info("nothing to queue", extra={"source": source_name})
             return _json(200, {"changeIds": [], "vendors": []})
         routed = routing.current(known_vendors).vendors_for(source_name, known_vendors)

@@ -6,10 +6,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from custsync.sources import hubspot, shopify, standardwebhooks, stripe, woocommerce
-from custsync.sources.base import Source, TimeWindow, WebhookRequest
+from custsync.sources.base import Changes, Source, TimeWindow, WebhookRequest
 from custsync.sources.errors import BadPayload, SignatureInvalid
 
-__all__ = ["SOURCES", "BadPayload", "SignatureInvalid", "Source", "TimeWindow", "WebhookRequest", "signing_secrets"]
+__all__ = [
+    "SOURCES",
+    "BadPayload",
+    "Changes",
+    "SignatureInvalid",
+    "Source",
+    "TimeWindow",
+    "WebhookRequest",
+    "signing_secrets",
+]
 
 SOURCES: dict[str, Source] = {
     source.name: source

@@ -37,6 +37,7 @@ class WebhookRequest:
     headers: Mapping[str, str]
     body: bytes  # the raw bytes the sender signed
     max_json_depth: int = 32
+    received_at: float = 0.0  # unix seconds: the time of a change whose sender gives it none (a deletion)
 
     def header(self, name: str) -> str | None:
         """A header's value, whatever the case of its name."""
@@ -67,6 +68,15 @@ class TimeWindow:
             raise SignatureInvalid(f"{header}: timestamp is more than {self.tolerance_seconds:g} seconds in the future")
 
 
+class Changes(list[CustomerChange]):
+    """What a request carries: its changes, oldest first, and the event types in it that are not handled
+    (acknowledged with nothing queued, and counted as ``WebhooksIgnored``)."""
+
+    def __init__(self, changes: Iterable[CustomerChange] = (), *, ignored: Iterable[str] = ()) -> None:
+        super().__init__(changes)
+        self.ignored = list(ignored)
+
+
 class Source(Protocol):
     """A webhook sender: ``custsync.webhook`` calls ``verify``, then ``normalise``; ``sign`` is the sender's side."""
 
@@ -77,8 +87,9 @@ class Source(Protocol):
     def verify(self, request: WebhookRequest, secrets: Sequence[str], window: TimeWindow) -> None:
         """Raise ``SignatureInvalid`` naming the header unless one of ``secrets`` signed it, inside ``window``."""
 
-    def normalise(self, request: WebhookRequest) -> list[CustomerChange]:
-        """The changes a verified request carries, oldest first: none (a ping, an event not handled), one or several.
+    def normalise(self, request: WebhookRequest) -> Changes:
+        """The changes a verified request carries, oldest first (none, one or several), and the event types it
+        carries that are not handled (``Changes.ignored``: answered 200, nothing queued, never refused).
 
         Raise ``BadPayload`` or pydantic's ``ValidationError`` naming the field when the request cannot be used.
         """

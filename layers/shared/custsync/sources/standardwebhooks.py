@@ -12,7 +12,9 @@ signed with the body, so the change ids and times below are all signed.
 The body is a canonical ``CustomerChange`` (as queued, see
 ``schemas/customer-change.json``: its own change id, time and vendor ids), or a
 bare canonical ``Customer``, which becomes a PARTIAL change of the fields it
-sends, with ``webhook-id`` as change id and ``webhook-timestamp`` as its time.
+sends, with ``webhook-id`` as change id and ``webhook-timestamp`` as its time. A
+``CustomerChange`` of kind ``delete`` or ``erase`` (the key alone) is a deletion or
+an erasure, as from any other source.
 Keys are taken as sent: an in-house system should prefix its own (``erp:42``)
 so that they never meet another source's.
 """
@@ -28,6 +30,7 @@ from custsync.errors import ConfigurationError
 from custsync.model import Customer, CustomerChange
 from custsync.secret_schema import SigningSecret
 from custsync.sources.base import (
+    Changes,
     TimeWindow,
     WebhookRequest,
     from_base64,
@@ -81,10 +84,10 @@ class StandardWebhooksSource:
         if not signed_by_any(sent, _signed_content(request, message_id, timestamp), [key_of(s) for s in secrets]):
             raise SignatureInvalid(f"{SIGNATURE}: no v1 signature matches the message")
 
-    def normalise(self, request: WebhookRequest) -> list[CustomerChange]:
+    def normalise(self, request: WebhookRequest) -> Changes:
         payload = json_object(request.json(), "a CustomerChange or a Customer")
         if "customer" in payload:
-            return [CustomerChange.model_validate(payload)]
+            return Changes([CustomerChange.model_validate(payload)])
         customer = Customer.model_validate(payload)
         change = CustomerChange(
             change_id=signed_header(request, ID),
@@ -92,7 +95,7 @@ class StandardWebhooksSource:
             occurred_at=datetime.fromtimestamp(int(signed_header(request, TIMESTAMP)), UTC),
             customer=customer,
         )
-        return [change]
+        return Changes([change])
 
     def sign(self, request: WebhookRequest, secret: str, now: float) -> dict[str, str]:
         timestamp = str(int(now))

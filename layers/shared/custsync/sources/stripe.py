@@ -1,4 +1,4 @@
-"""Stripe ``customer.created`` and ``customer.updated`` events.
+"""Stripe ``customer.created``, ``customer.updated`` and ``customer.deleted`` events.
 
 Verification (Stripe's published scheme): ``Stripe-Signature: t=<unix>,v1=<hex>[,v1=...]``
 where each ``v1`` is HMAC-SHA256, keyed with the endpoint's signing secret
@@ -11,8 +11,9 @@ so from what is signed.
 The event ``id`` is the change id and ``created`` its time. ``customer.created``
 is a FULL change; ``customer.updated`` is a PARTIAL change of only the fields that
 ``data.previous_attributes`` names (an update of fields customer-sync does not
-carry queues nothing). Every other event type is acknowledged (200, nothing
-queued): Stripe retries a refused event for days, and an endpoint usually
+carry queues nothing); ``customer.deleted`` is a deletion of that customer.
+Every other event type is acknowledged (200, nothing queued, counted as
+ignored): Stripe retries a refused event for days, and an endpoint usually
 receives more types than it needs.
 
 - Customer key: ``stripe:<cus_...>``.
@@ -20,8 +21,10 @@ receives more types than it needs.
   (``"Mary Ann Smith"`` -> first ``"Mary Ann"``, last ``"Smith"``); a single word
   is the last name (the one most vendors require).
 - ``email``; ``phone`` -> ``phones.main``; ``address`` (the billing address;
-  ``shipping`` is not carried) -> ``address``, ``state`` -> ``region``, ``country``
-  is Stripe's ISO alpha-2 code (anything else is a 400 naming the field).
+  ``shipping`` is not carried) -> ``address``; ``state`` ("state, county, province,
+  or region") -> ``region``, as its ISO 3166-2 code when it is the code or the name
+  of one of the country's subdivisions (``custsync.geo``); ``country`` is Stripe's
+  ISO alpha-2 code (anything else is a 400 naming the field). ``""`` clears.
 - ``metadata`` -> ``attributes``, except ``customer_sync.<vendor>`` keys, which are
   vendor-side ids (``customer_sync.everlytic`` -> ``vendor_ids["everlytic"]``).
 """
@@ -34,9 +37,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from custsync.model import CustomerChange
+from custsync.geo import region_code
+from custsync.model import ChangeKind, CustomerChange
 from custsync.secret_schema import SigningSecret
 from custsync.sources.base import (
+    Changes,
     TimeWindow,
     WebhookRequest,
     from_hex,
@@ -52,7 +57,11 @@ from custsync.sources.base import (
 from custsync.sources.errors import SignatureInvalid
 
 SIGNATURE = "Stripe-Signature"
-EVENT_TYPES = ("customer.created", "customer.updated")
+EVENT_TYPES: dict[str, ChangeKind] = {
+    "customer.created": "update",
+    "customer.updated": "update",
+    "customer.deleted": "delete",
+}
 KEY_PREFIX = "stripe:"
 ADDRESS_FIELDS = {"line1": "line1", "line2": "line2", "city": "city", "state": "region", "postal_code": "postal_code",
                   "country": "country"}  # fmt: skip
@@ -114,26 +123,25 @@ class StripeSource:
         if not signed_by_any([from_hex(sent) for sent in signatures], signed_payload, utf8_keys(secrets)):
             raise SignatureInvalid(f"{SIGNATURE}: no v1 signature matches the body")
 
-    def normalise(self, request: WebhookRequest) -> list[CustomerChange]:
+    def normalise(self, request: WebhookRequest) -> Changes:
         payload = json_object(request.json(), "a Stripe event")
-        if StripeEnvelope.model_validate(payload).type not in EVENT_TYPES:
-            return []
+        kind = EVENT_TYPES.get(event_type := StripeEnvelope.model_validate(payload).type)
+        if kind is None:
+            return Changes(ignored=[event_type])
         event = CustomerEvent.model_validate(payload)
+        if kind == "delete":
+            return Changes([self._change(event, {"key": f"{KEY_PREFIX}{event.data.object.id}"}, kind="delete")])
         changed = None if event.type == "customer.created" else event.data.previous_attributes or {}
         customer = customer_fields(event.data.object, changed)
         if len(customer) == 1:  # only the key: nothing customer-sync carries changed
-            return []
+            return Changes()
         _, vendor_ids = split_vendor_ids(event.data.object.metadata)
-        change = CustomerChange.model_validate(
-            {
-                "change_id": event.id,
-                "source": self.name,
-                "occurred_at": event.created,
-                "customer": customer,
-                "vendor_ids": vendor_ids,
-            }
+        return Changes([self._change(event, customer, vendor_ids=vendor_ids)])
+
+    def _change(self, event: CustomerEvent, customer: dict[str, Any], **extra: Any) -> CustomerChange:
+        return CustomerChange.model_validate(
+            {"change_id": event.id, "source": self.name, "occurred_at": event.created, "customer": customer, **extra}
         )
-        return [change]
 
     def sign(self, request: WebhookRequest, secret: str, now: float) -> dict[str, str]:
         timestamp = str(int(now))
@@ -180,11 +188,9 @@ def _only(values: dict[str, str], keys: set[str] | None) -> dict[str, str | None
 def _address(address: dict[str, str | None] | None, keys: set[str] | None) -> dict[str, Any] | None:
     if address is None:
         return None
-    return {
-        ours: text_or_none(address.get(theirs))
-        for theirs, ours in ADDRESS_FIELDS.items()
-        if keys is None or theirs in keys
-    }
+    values = {theirs: text_or_none(address.get(theirs)) for theirs in ADDRESS_FIELDS}
+    values["state"] = region_code(values["country"], values["state"])
+    return {ours: values[theirs] for theirs, ours in ADDRESS_FIELDS.items() if keys is None or theirs in keys}
 
 
 def split_name(name: str | None) -> tuple[str | None, str | None]:

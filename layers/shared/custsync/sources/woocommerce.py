@@ -1,4 +1,4 @@
-"""WooCommerce ``customer.created`` and ``customer.updated`` webhooks.
+"""WooCommerce ``customer.created``, ``customer.updated`` and ``customer.deleted`` webhooks.
 
 Verification (WooCommerce's ``WC_Webhook::generate_signature``):
 ``X-WC-Webhook-Signature`` is base64 of HMAC-SHA256 over the raw body, keyed with
@@ -14,6 +14,9 @@ The payload is the whole customer (REST API shape), so each delivery is a FULL
 change: an empty field clears. Its time is ``date_modified_gmt`` (or
 ``date_created_gmt`` for a customer never modified), in UTC.
 
+Field meaning is WooCommerce's (REST API "Customer properties",
+https://woocommerce.github.io/woocommerce-rest-api-docs/#customer-properties).
+
 - Customer key: ``woocommerce:<id>``.
 - Change id: ``woocommerce:<id>:<digest of topic and body>``. Only the body is
   signed: ``X-WC-Webhook-Delivery-ID`` (and the topic) are whatever whoever sends
@@ -24,13 +27,16 @@ change: an empty field clears. Its time is ``date_modified_gmt`` (or
 - ``email``, ``first_name``/``last_name`` (the billing names when the account
   has none); the billing address is the canonical address (it is the one
   invoices use; the shipping address is not carried), with ``company`` and
-  ``phone`` -> ``phones.main`` from billing; ``state`` -> ``region``, ``country``
-  is WooCommerce's ISO alpha-2 code.
+  ``phone`` -> ``phones.main`` from billing; ``state`` ("ISO code or name of the
+  state, province or district") -> ``region``, as its ISO 3166-2 code when it is
+  one of the country's (``custsync.geo``); ``country`` is WooCommerce's ISO
+  alpha-2 code.
 - ``meta_data`` -> ``attributes`` (structured values as JSON text), except
   ``customer_sync.<vendor>`` keys, which are vendor-side ids.
-- Other topics (``customer.deleted``, orders, ...) are a 400 naming
-  ``X-WC-Webhook-Topic``: a WooCommerce webhook has one topic, so another one
-  here is a misconfigured webhook, and its delivery log should say so.
+- ``customer.deleted`` carries ``{"id": <id>}`` alone (``WC_Webhook::build_payload``):
+  a deletion of that customer, at the time it arrived (WooCommerce sends no time).
+- Other topics (orders, products, ...) are acknowledged with nothing queued and
+  counted as ignored: WooCommerce disables a webhook whose deliveries keep failing.
 """
 
 from __future__ import annotations
@@ -42,9 +48,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from custsync.model import CustomerChange
+from custsync.geo import region_code
+from custsync.model import ChangeKind, CustomerChange
 from custsync.secret_schema import SigningSecret
 from custsync.sources.base import (
+    Changes,
     TimeWindow,
     WebhookRequest,
     digest,
@@ -62,7 +70,11 @@ from custsync.sources.errors import BadPayload, SignatureInvalid
 
 SIGNATURE = "X-WC-Webhook-Signature"
 TOPIC = "X-WC-Webhook-Topic"
-TOPICS = ("customer.created", "customer.updated")
+TOPICS: dict[str, ChangeKind] = {
+    "customer.created": "update",
+    "customer.updated": "update",
+    "customer.deleted": "delete",
+}
 KEY_PREFIX = "woocommerce:"
 PING = re.compile(rb"webhook_id=\d{1,20}")
 
@@ -80,6 +92,14 @@ class WooAddress(BaseModel):
     postcode: str | None = None
     country: str | None = None
     phone: str | None = None
+
+
+class DeletedResource(BaseModel):
+    """What WooCommerce sends for a deleted resource: its id."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: int = Field(ge=1)
 
 
 class WooMeta(BaseModel):
@@ -119,29 +139,51 @@ class WooCommerceSource:
         if not signed_by_any([sent], request.body, utf8_keys(secrets)):
             raise SignatureInvalid(f"{SIGNATURE}: signature does not match the body")
 
-    def normalise(self, request: WebhookRequest) -> list[CustomerChange]:
+    def normalise(self, request: WebhookRequest) -> Changes:
         if is_ping(request):
-            return []
-        topic = request.header(TOPIC)
-        if topic not in TOPICS:
-            raise BadPayload(f"{TOPIC}: '{topic}' is not handled; send one of {', '.join(TOPICS)}")
-        woo = WooCustomer.model_validate(json_object(request.json(), "a WooCommerce customer"))
+            return Changes(ignored=["ping"])
+        topic = request.header(TOPIC) or ""
+        kind = TOPICS.get(topic)
+        if kind is None:
+            return Changes(ignored=[topic or "(no topic)"])
+        payload = json_object(request.json(), "a WooCommerce customer")
+        if kind == "delete":
+            deleted = DeletedResource.model_validate(payload)
+            return Changes(
+                [
+                    CustomerChange.model_validate(
+                        {
+                            "change_id": _change_id(topic, request, deleted.id),
+                            "source": self.name,
+                            "occurred_at": request.received_at,
+                            "kind": kind,
+                            "customer": {"key": f"{KEY_PREFIX}{deleted.id}"},
+                        }
+                    )
+                ]
+            )
+        woo = WooCustomer.model_validate(payload)
         attributes, vendor_ids = split_vendor_ids({meta.key: meta.value for meta in woo.meta_data})
         change = CustomerChange.model_validate(
             {
-                "change_id": f"{KEY_PREFIX}{woo.id}:{digest(topic, request.body, length=32)}",
+                "change_id": _change_id(topic, request, woo.id),
                 "source": self.name,
                 "occurred_at": _occurred_at(woo),
                 "customer": _customer(woo, attributes),
                 "vendor_ids": vendor_ids,
             }
         )
-        return [change]
+        return Changes([change])
 
     def sign(self, request: WebhookRequest, secret: str, now: float) -> dict[str, str]:
         if is_ping(request):
             return {}  # as WooCommerce sends it
         return {SIGNATURE: to_base64(hmac_sha256(secret.encode(), request.body))}
+
+
+def _change_id(topic: str, request: WebhookRequest, customer_id: int) -> str:
+    """Only the body is signed: the same body is the same change, whatever delivery id it comes with."""
+    return f"{KEY_PREFIX}{customer_id}:{digest(topic, request.body, length=32)}"
 
 
 def _occurred_at(woo: WooCustomer) -> datetime:
@@ -164,7 +206,7 @@ def _customer(woo: WooCustomer, attributes: dict[str, Any]) -> dict[str, Any]:
             "line1": text_or_none(billing.address_1),
             "line2": text_or_none(billing.address_2),
             "city": text_or_none(billing.city),
-            "region": text_or_none(billing.state),
+            "region": region_code(text_or_none(billing.country), text_or_none(billing.state)),
             "postal_code": text_or_none(billing.postcode),
             "country": text_or_none(billing.country),
         },
