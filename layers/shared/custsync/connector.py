@@ -98,6 +98,10 @@ class Connector(ABC):
     def configure(self, secret: dict[str, Any]) -> None:
         """Build clients from the vendor secret (called at init and on credential refresh)."""
 
+    def current_secret(self) -> dict[str, Any]:
+        """The vendor's secret as the connector reads it (cached): a dry run masks its values in what it shows."""
+        return self._load_secret(False)
+
     def refresh_credentials(self, seen_generation: int | None = None) -> None:
         """Re-read the secret and rebuild the clients; token vendors also drop their token. Done once for
         every caller that saw a refusal under ``seen_generation``, however many threads saw it."""
