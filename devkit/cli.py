@@ -4,9 +4,13 @@ custsync local invoke <LogicalId> --event PATH [--event PATH...] [--secrets PATH
 custsync demo [--secrets PATH]
 custsync routes check [--routing PATH] [--event PATH]
 custsync chaos [--changes N] [--customers N] [--outage-seconds S] [--kills N] [--seed N] [--secrets PATH]
-custsync dlq list <vendor> [--stage STAGE]
-custsync dlq redrive <vendor> [--stage STAGE]
-custsync batch send <vendor> FILE.jsonl [--stage STAGE]
+custsync local up | local drain [--vendor V]
+custsync status [--stage S | --local]
+custsync enqueue FILE [--stage S | --local] [--mapping PATH] [--vendor V] [--skip-invalid]
+custsync preview (--event PATH | --change PATH) [--vendor V] [--stage S | --local]
+custsync dlq list|counts|redrive <vendor> [--reason TEXT] [--customer KEY] [--stage S | --local]
+
+Every command's --help has examples.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
+import httpx
 from botocore.exceptions import BotoCoreError, ClientError
 
 from custsync.errors import ConfigurationError
@@ -25,6 +31,7 @@ from devkit import operator
 from devkit.chaos import ChaosConfig, run_chaos
 from devkit.demo import WEBHOOK_FUNCTION, WEBHOOK_SECRET, run_demo, signed_for
 from devkit.inputs import InputError, read_json_object
+from devkit.operator import examples
 from devkit.routes import check as routes_check
 from devkit.stack.local import LocalStack, load_secrets, load_seed, on_free_ports
 from devkit.stack.template import Template
@@ -33,16 +40,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="custsync", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = _Parser(prog="custsync", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=Path, default=ROOT, help="the project folder (holds template.yaml)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     local = commands.add_parser("local", help="run functions on the local stack").add_subparsers(
         dest="action", required=True
     )
-    invoke = local.add_parser("invoke", help="invoke one function under the Lambda Runtime Interface Emulator")
+    invoke = local.add_parser(
+        "invoke",
+        help="invoke one function under the Lambda Runtime Interface Emulator",
+        epilog=examples("custsync local invoke ExsalerateFunction --event events/exsalerate/sqs-batch.json"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     invoke.add_argument("logical_id", help="the function's logical id in template.yaml, e.g. ExsalerateFunction")
     invoke.add_argument(
         "--event",
@@ -52,16 +62,32 @@ def _parser() -> argparse.ArgumentParser:
         help="the event JSON, e.g. events/exsalerate/sqs-batch.json; several run in order on one warm function",
     )
     invoke.add_argument("--secrets", type=Path, help="secret name -> value JSON (default: local/secrets.json)")
+    operator.add_local_parsers(local, argparse.RawDescriptionHelpFormatter)
 
-    demo = commands.add_parser("demo", help="the sample webhooks through the whole local stack")
+    demo = commands.add_parser(
+        "demo",
+        help="the sample webhooks through the whole local stack",
+        epilog=examples("custsync demo"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     demo.add_argument("--secrets", type=Path, help="secret name -> value JSON (default: local/secrets.json)")
 
     routes = commands.add_parser("routes", help="the routing file").add_subparsers(dest="action", required=True)
-    routes_check = routes.add_parser("check", help="validate the routing; show which vendors get which fields")
+    routes_check = routes.add_parser(
+        "check",
+        help="validate the routing; show which vendors get which fields",
+        epilog=examples("custsync routes check --event events/webhook/05-hubspot-contact-property-changes.json"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     routes_check.add_argument("--routing", type=Path, help="a routing file (default: the one the layer ships)")
     routes_check.add_argument("--event", type=Path, help="an API Gateway webhook event, e.g. events/webhook/01-*.json")
 
-    chaos = commands.add_parser("chaos", help="many changes through the local stack while everything goes wrong")
+    chaos = commands.add_parser(
+        "chaos",
+        help="many changes through the local stack while everything goes wrong",
+        epilog=examples("custsync chaos --changes 500 --customers 50"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     defaults = ChaosConfig()
     chaos.add_argument("--changes", type=int, default=defaults.changes)
     chaos.add_argument("--customers", type=int, default=defaults.customers)
@@ -70,22 +96,15 @@ def _parser() -> argparse.ArgumentParser:
     chaos.add_argument("--seed", type=int, default=defaults.seed)
     chaos.add_argument("--secrets", type=Path, help="secret name -> value JSON (default: local/secrets.json)")
 
-    dlq = commands.add_parser("dlq", help="inspect or redrive a vendor's dead-letter queue").add_subparsers(
-        dest="action", required=True
-    )
-    for action in ("list", "redrive"):
-        command = dlq.add_parser(action)
-        command.add_argument("vendor")
-        command.add_argument("--stage", default="dev")
-
-    batch = commands.add_parser("batch", help="queue operator batch updates").add_subparsers(
-        dest="action", required=True
-    )
-    send = batch.add_parser("send", help="validate a JSON-lines file of CustomerChange and queue it for a vendor")
-    send.add_argument("vendor")
-    send.add_argument("file", type=Path)
-    send.add_argument("--stage", default="dev")
+    operator.add_parsers(commands, argparse.RawDescriptionHelpFormatter)
     return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """A usage mistake is one line naming it, and exit 2, like any other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"custsync: error: {message} (see `{self.prog} --help`)\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -97,10 +116,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(2, f"custsync: error: {exc}\n")
     except (BotoCoreError, ClientError) as exc:
         parser.exit(2, f"custsync: error: AWS: {exc}\n")
+    except httpx.HTTPError as exc:
+        parser.exit(2, f"custsync: error: API: {type(exc).__name__}: {exc}\n")
 
 
 def _run(args: argparse.Namespace) -> int:
     root: Path = args.root
+    if args.command == "local" and args.action != "invoke":
+        return operator.run_local(root, args)
+    if args.command in operator.OPERATOR_COMMANDS:
+        return operator.run(root, args)
     if args.command == "local":
         Template(root / "template.yaml").function(args.logical_id)  # an unknown id fails before anything starts
         secrets = load_secrets(args.secrets or root / "local" / "secrets.json")
@@ -128,21 +153,7 @@ def _run(args: argparse.Namespace) -> int:
         secrets = on_free_ports(load_secrets(args.secrets or root / "local" / "secrets.json"))
         report = run_chaos(root, secrets, config, sys.stdout)
         return 0 if report.passed else 1
-    if args.command == "dlq":
-        if args.action == "list":
-            for parked in operator.list_dlq(args.vendor, args.stage):
-                print(json.dumps(parked))
-            return 0
-        moved = operator.redrive(args.vendor, args.stage)
-        print(f"redrove {moved} message(s) from the {args.vendor} DLQ")
-        return 0
-    if not args.file.is_file():
-        raise InputError(f"{args.file}: no such file")
-    problems, sent = operator.send_batch(args.vendor, args.stage, args.file)
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    print(f"queued {sent} change(s) for {args.vendor}; {len(problems)} line(s) refused")
-    return 1 if problems else 0
+    raise InputError(f"{args.command}: not a command")  # argparse refuses it first
 
 
 if __name__ == "__main__":

@@ -27,7 +27,9 @@ from devkit.simulators.base import Simulator, SimulatorServer
 from devkit.stack.artifact import BuiltArtifact
 from devkit.stack.aws import create_resources
 from devkit.stack.emulator import Emulator, free_port
+from devkit.stack.moto_sqs import patch as patch_moto_sqs
 from devkit.stack.pump import Delivery, deliver
+from devkit.stack.session import LocalSession
 from devkit.stack.template import REGION, Template
 
 if TYPE_CHECKING:
@@ -71,6 +73,7 @@ def load_seed(root: Path) -> dict[str, Any]:
 
 
 def start_moto() -> ThreadedMotoServer:
+    patch_moto_sqs()  # deep FIFO queues (bulk loads) without moto's quadratic send
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
     return server
@@ -81,7 +84,7 @@ def moto_process() -> Iterator[str]:
     """moto in a process of its own (its endpoint URL): measures of the functions then do not share a
     Python interpreter, and its lock, with the AWS they call."""
     port = free_port()
-    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    command = [sys.executable, "-m", "devkit.stack.moto_sqs", "-H", "127.0.0.1", "-p", str(port)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
@@ -109,17 +112,21 @@ class LocalStack:
         log_dir: Path | None = None,
         seed: dict[str, Any] | None = None,
         moto_endpoint: str | None = None,
+        session: LocalSession | None = None,
     ) -> None:
-        """``moto_endpoint``: a moto server already running (reset here, left running); else one is started."""
+        """``moto_endpoint``: a moto server already running (reset here, left running); else one is started.
+        ``session``: a stack ``custsync local up`` runs, used as it is (nothing is started but the functions)."""
         self.root = root
-        self.moto_endpoint = moto_endpoint
+        self.session = session
+        self.moto_endpoint = session.endpoint_url if session else moto_endpoint
         self.seed = seed or {}
-        self.secrets = json.loads(json.dumps(secrets))  # a copy: ports may be filled in
+        self.secrets = json.loads(json.dumps(session.secrets if session else secrets))  # a copy: ports may be filled in
         self.template = Template(root / "template.yaml", {"Stage": STAGE})
         self.stack_name = f"customer-sync-{STAGE}"
         self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="custsync-logs-"))
-        self.physical: dict[str, dict[str, str]] = {}
+        self.physical: dict[str, dict[str, str]] = dict(session.physical) if session else {}
         self.simulators: dict[str, Simulator] = {}
+        self.simulator_urls: dict[str, str] = {}
         self._servers: list[SimulatorServer] = []
         self._emulators: dict[str, Emulator] = {}
         self._moto: ThreadedMotoServer | None = None
@@ -127,6 +134,9 @@ class LocalStack:
 
     # -- lifecycle -----------------------------------------------------------------------------
     def __enter__(self) -> LocalStack:
+        if self.session is not None:
+            self._use_moto(self.session.endpoint_url)
+            return self
         try:
             self._start_moto()
             self._start_simulators()
@@ -164,9 +174,27 @@ class LocalStack:
             self.endpoint_url = self.moto_endpoint
         # moto keeps its state per process, not per server: a new stack starts empty.
         httpx.post(f"{self.endpoint_url}/moto-api/reset", timeout=10).raise_for_status()
-        for name, value in {**LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL": self.endpoint_url}.items():
+        self._use_moto(self.endpoint_url)
+
+    def _use_moto(self, endpoint_url: str) -> None:
+        """This process's AWS is moto at ``endpoint_url`` until ``close``."""
+        self.endpoint_url = endpoint_url
+        for name, value in {**LOCAL_ENVIRONMENT, "AWS_ENDPOINT_URL": endpoint_url}.items():
             self._saved_env.setdefault(name, os.environ.get(name))
             os.environ[name] = value
+
+    def session_file(self, state_file: Path, api_url: str) -> LocalSession:
+        """What another process needs to use this stack while it runs (``custsync local up``)."""
+        return LocalSession(
+            endpoint_url=self.endpoint_url,
+            api_url=api_url,
+            stage=STAGE,
+            pid=os.getpid(),
+            secrets=self.secrets,
+            physical=self.physical,
+            log_dir=str(self.log_dir),
+            state_file=str(state_file),
+        )
 
     @staticmethod
     def _moto_url(server: ThreadedMotoServer) -> str:
@@ -190,6 +218,7 @@ class LocalStack:
             server = SimulatorServer(simulator, "127.0.0.1", port).start()
             self._servers.append(server)
             self.simulators[vendor] = simulator
+            self.simulator_urls[vendor] = server.url
             simulator.records.update(self.seed.get(vendor, {}))
             if port == 0:
                 # Every URL of this secret on the same host (base_url, an XML-RPC URL...) moves with it.
@@ -229,7 +258,12 @@ class LocalStack:
     # -- queues ------------------------------------------------------------------------------------
     @property
     def sqs(self) -> SQSClient:
-        return boto3.client("sqs", region_name=REGION, endpoint_url=self.endpoint_url)
+        client: SQSClient = self.client("sqs")
+        return client
+
+    def client(self, service: str) -> Any:
+        """A boto3 client of the stack's moto."""
+        return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
 
     def vendor_functions(self) -> dict[str, str]:
         """vendor name -> function logical id, for every function with an SQS event."""
