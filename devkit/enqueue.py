@@ -56,6 +56,7 @@ class Plan:
     defaults: Defaults
     vendors: list[str]
     skip_invalid: bool = False
+    check_only: bool = False
     use_journal: bool = True
     lanes: int = 4
 
@@ -193,7 +194,8 @@ def enqueue(target: Target, plan: Plan, progress: Progress, journal: Journal) ->
     """Both passes; sends only when every row is valid or ``plan.skip_invalid``."""
     started = time.perf_counter()
     summary = Summary(validate(plan, progress))
-    if summary.validation.invalid and not plan.skip_invalid:
+    if plan.check_only or (summary.validation.invalid and not plan.skip_invalid):
+        summary.seconds = time.perf_counter() - started
         return summary
     urls = {vendor: target.queue_url(vendor) for vendor in plan.vendors}
     senders = _Senders(target, urls, plan.lanes, journal, summary)

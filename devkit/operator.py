@@ -84,6 +84,7 @@ def add_parsers(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
     )
     _vendor_option(load, "only these of the routed vendors")
     load.add_argument("--routing", type=Path, help="the routing file (default: the one the layer ships)")
+    load.add_argument("--check", action="store_true", help="validate every row and report; send nothing")
     load.add_argument("--skip-invalid", action="store_true", help="send the valid rows even when some are not")
     load.add_argument("--requeue", action="store_true", help="send rows the journal says are queued already")
     load.add_argument("--journal", type=Path, help="where what was queued is kept (default: per machine / stack)")
@@ -211,6 +212,7 @@ def _enqueue(target: Target, args: argparse.Namespace) -> int:
         defaults=Defaults(args.source, args.occurred_at or default_occurred_at(path)),
         vendors=routed_vendors(routes, args.source, target.vendors, args.vendor),
         skip_invalid=args.skip_invalid,
+        check_only=args.check,
         use_journal=not args.requeue,
         lanes=args.lanes,
     )
@@ -224,6 +226,9 @@ def _enqueue(target: Target, args: argparse.Namespace) -> int:
     for problem in summary.validation.problems:
         print(f"{path}:{problem}", file=sys.stderr)
     invalid = summary.validation.invalid
+    if plan.check_only:
+        print(f"{summary.validation.rows} row(s), {invalid} invalid; nothing sent (--check)")
+        return 1 if invalid else 0
     if invalid and not plan.skip_invalid:
         raise InputError(
             f"{path}: {invalid} invalid row(s), nothing sent; fix them, or send the rest with --skip-invalid"

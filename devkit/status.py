@@ -135,16 +135,19 @@ def _age(seconds: float | None) -> str:
 def table(rows: list[VendorStatus], stage: str, now: Clock = utc_now) -> Table:
     """The rows as the operator reads them."""
     grid = Table(title=f"customer-sync {stage}", title_justify="left")
-    for column in ("vendor", "waiting", "in flight", "oldest", "DLQ", "parked last hour, by reason", "last applied"):
+    for column in ("vendor", "waiting", "in flight", "oldest", "DLQ", "parked last hour", "last applied"):
         grid.add_column(column, justify="right" if column in ("waiting", "in flight", "oldest", "DLQ") else "left")
     moment = now()
     for row in rows:
         parked = "\n".join(f"{count} {kind}" for kind, count in row.parked_last_hour.most_common()) or "-"
-        applied = (
-            f"{_age((moment - row.last_applied).total_seconds())} ago ({row.last_applied:%Y-%m-%d %H:%M} UTC)"
-            if row.last_applied
-            else "-"
-        )
+        applied = "-"
+        if row.last_applied is not None:
+            at = (
+                f"{row.last_applied:%H:%M}"
+                if row.last_applied.date() == moment.date()
+                else f"{row.last_applied:%Y-%m-%d %H:%M}"
+            )
+            applied = f"{at} UTC, {_age((moment - row.last_applied).total_seconds())} ago"
         grid.add_row(
             row.vendor,
             str(row.waiting),

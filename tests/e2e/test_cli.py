@@ -107,6 +107,10 @@ def test_the_api_samples_return_exsalerates_record_and_the_dry_run_the_exact_req
     assert call["operation"] == "PUT api/Customer"
     assert call["payload"]["CustomerName"] == "Fabrikam Oy"
     assert call["payload"]["AssignedToEmail"] == "sales@example.com"
+    (wire,) = json.loads(dry_run["body"])["wire"]  # the request as it would go on the wire, credentials masked
+    assert (wire["method"], wire["headers"]["authorization"]) == ("PUT", "Basic *****")
+    assert wire["url"].endswith("/api/Customer")
+    assert json.loads(wire["body"]) == call["payload"]
     assert refused["statusCode"] == 400
     assert "address.country" in json.loads(refused["body"])["error"]
 
