@@ -33,58 +33,42 @@ def runbook(entry: str) -> str:
     return f'Runbook: README.md, Operating > Runbook > "{RUNBOOK[entry]}".'
 
 
-VENDOR_ALARMS = """\
-# ---- {Title} alarms {rule}
-{Title}DLQDepthAlarm:
+# An alarm on one metric: above its threshold for one period notifies the topic, and again when it is over.
+METRIC_ALARM = """\
+{logical_id}:
   Type: AWS::CloudWatch::Alarm
   Properties:
-    AlarmName: !Sub customer-sync-${{Stage}}-{name}-dlq-depth
+    AlarmName: !Sub customer-sync-${{Stage}}-{name}-{kind}
     AlarmDescription: >-
-      {Title} parked a change in its DLQ: it was given up on and waits for an operator.
-      {runbook_dlq}
-    Namespace: AWS/SQS
-    MetricName: ApproximateNumberOfMessagesVisible
+      {what}
+      {runbook}
+    Namespace: {namespace}
+    MetricName: {metric}
     Dimensions:
-      - Name: QueueName
-        Value: !GetAtt {Title}DLQ.QueueName
-    Statistic: Maximum
-    Period: 60
+      - Name: {dimension}
+        Value: {value}
+    Statistic: {statistic}
+    Period: {period}
     EvaluationPeriods: 1
-    Threshold: 0
+    Threshold: {threshold}
     ComparisonOperator: GreaterThanThreshold
-    # SQS stops sending metrics for a queue left alone for hours: a full DLQ stays in alarm.
-    TreatMissingData: missing
-    AlarmActions: [!Ref AlarmTopic]
+{missing}    AlarmActions: [!Ref AlarmTopic]
     OKActions: [!Ref AlarmTopic]
 
-{Title}OldestMessageAlarm:
-  Type: AWS::CloudWatch::Alarm
-  Properties:
-    AlarmName: !Sub customer-sync-${{Stage}}-{name}-oldest-message
-    AlarmDescription: >-
-      A change has waited in {Title}'s queue longer than OldestMessageAlarmSeconds.
-      {runbook_oldest}
-    Namespace: AWS/SQS
-    MetricName: ApproximateAgeOfOldestMessage
-    Dimensions:
-      - Name: QueueName
-        Value: !GetAtt {Title}Queue.QueueName
-    Statistic: Maximum
-    Period: 300
-    EvaluationPeriods: 1
-    Threshold: !Ref OldestMessageAlarmSeconds
-    ComparisonOperator: GreaterThanThreshold
-    TreatMissingData: notBreaching
-    AlarmActions: [!Ref AlarmTopic]
-    OKActions: [!Ref AlarmTopic]
-
+"""
+NOT_BREACHING = "    TreatMissingData: notBreaching\n"
+STAYS = (
+    "    # SQS stops sending metrics for a queue left alone for hours: a full DLQ stays in alarm.\n"
+    "    TreatMissingData: missing\n"
+)
+PARKED_RATE_ALARM = """\
 {Title}ParkedRateAlarm:
   Type: AWS::CloudWatch::Alarm
   Properties:
     AlarmName: !Sub customer-sync-${{Stage}}-{name}-parked-rate
     AlarmDescription: >-
       More than ParkedRateAlarmPercent of {Title}'s changes were parked in five minutes.
-      {runbook_parked}
+      {runbook}
     Metrics:
       - Id: rate
         Label: parked, % of changes handled
@@ -113,50 +97,6 @@ OUTCOME_METRIC = """\
           Period: 300
           Stat: Sum
 """
-FUNCTION_ALARMS = """\
-{Title}FunctionErrorsAlarm:
-  Type: AWS::CloudWatch::Alarm
-  Properties:
-    AlarmName: !Sub customer-sync-${{Stage}}-{name}-function-errors
-    AlarmDescription: >-
-      {Title}Function failed invocations (Lambda Errors: a crash, a timeout, a failed cold start).
-      {runbook_errors}
-    Namespace: AWS/Lambda
-    MetricName: Errors
-    Dimensions:
-      - Name: FunctionName
-        Value: !Ref {Title}Function
-    Statistic: Sum
-    Period: 300
-    EvaluationPeriods: 1
-    Threshold: 0
-    ComparisonOperator: GreaterThanThreshold
-    TreatMissingData: notBreaching
-    AlarmActions: [!Ref AlarmTopic]
-    OKActions: [!Ref AlarmTopic]
-
-{Title}FunctionThrottlesAlarm:
-  Type: AWS::CloudWatch::Alarm
-  Properties:
-    AlarmName: !Sub customer-sync-${{Stage}}-{name}-function-throttles
-    AlarmDescription: >-
-      Lambda throttled {Title}Function: the account or the function ran out of concurrency.
-      {runbook_throttles}
-    Namespace: AWS/Lambda
-    MetricName: Throttles
-    Dimensions:
-      - Name: FunctionName
-        Value: !Ref {Title}Function
-    Statistic: Sum
-    Period: 300
-    EvaluationPeriods: 1
-    Threshold: 0
-    ComparisonOperator: GreaterThanThreshold
-    TreatMissingData: notBreaching
-    AlarmActions: [!Ref AlarmTopic]
-    OKActions: [!Ref AlarmTopic]
-
-"""
 OUTCOMES = {"applied": "ChangesApplied", "skipped": "ChangesSkipped", "parked": "ChangesParked"}
 # What a vendor's changes came to, what held them back, and the webhooks' answers (contract 3).
 CHANGE_METRICS = ("ChangesApplied", "ChangesSkipped", "ChangesRetried", "ChangesParked")
@@ -165,14 +105,62 @@ WEBHOOK_METRICS = ("WebhooksAccepted", "WebhooksRejected", "WebhooksIgnored")
 PERIOD = 300
 
 
-def _runbooks() -> dict[str, str]:
-    return {
-        "runbook_dlq": runbook("dlq-depth"),
-        "runbook_oldest": runbook("oldest-message"),
-        "runbook_parked": runbook("parked-rate"),
-        "runbook_errors": runbook("function-errors"),
-        "runbook_throttles": runbook("function-throttles"),
+def _queue_alarms(title: str, name: str) -> str:
+    queue = {"name": name, "namespace": "AWS/SQS", "dimension": "QueueName", "statistic": "Maximum"}
+    return METRIC_ALARM.format(
+        logical_id=f"{title}DLQDepthAlarm",
+        kind="dlq-depth",
+        what=f"{title} parked a change in its DLQ: it was given up on and waits for an operator.",
+        runbook=runbook("dlq-depth"),
+        metric="ApproximateNumberOfMessagesVisible",
+        value=f"!GetAtt {title}DLQ.QueueName",
+        period=60,
+        threshold=0,
+        missing=STAYS,
+        **queue,
+    ) + METRIC_ALARM.format(
+        logical_id=f"{title}OldestMessageAlarm",
+        kind="oldest-message",
+        what=f"A change has waited in {title}'s queue longer than OldestMessageAlarmSeconds.",
+        runbook=runbook("oldest-message"),
+        metric="ApproximateAgeOfOldestMessage",
+        value=f"!GetAtt {title}Queue.QueueName",
+        period=300,
+        threshold="!Ref OldestMessageAlarmSeconds",
+        missing=NOT_BREACHING,
+        **queue,
+    )
+
+
+def _function_alarms(title: str, name: str) -> str:
+    """Lambda's own Errors (a crash, a timeout, a failed cold start) and Throttles of one function."""
+    function = {
+        "name": name,
+        "namespace": "AWS/Lambda",
+        "dimension": "FunctionName",
+        "value": f"!Ref {title}Function",
+        "statistic": "Sum",
+        "period": 300,
+        "threshold": 0,
+        "missing": NOT_BREACHING,
     }
+    errors = f"{title}Function failed invocations (Lambda Errors: a crash, a timeout, a failed cold start)."
+    throttles = f"Lambda throttled {title}Function: the account or the function ran out of concurrency."
+    return METRIC_ALARM.format(
+        logical_id=f"{title}FunctionErrorsAlarm",
+        kind="function-errors",
+        what=errors,
+        runbook=runbook("function-errors"),
+        metric="Errors",
+        **function,
+    ) + METRIC_ALARM.format(
+        logical_id=f"{title}FunctionThrottlesAlarm",
+        kind="function-throttles",
+        what=throttles,
+        runbook=runbook("function-throttles"),
+        metric="Throttles",
+        **function,
+    )
 
 
 def alarms(vendors: Sequence[str]) -> str:
@@ -184,11 +172,15 @@ def alarms(vendors: Sequence[str]) -> str:
             OUTCOME_METRIC.format(id=id_, metric=metric, namespace=NAMESPACE, service=SERVICE, name=name)
             for id_, metric in OUTCOMES.items()
         )
-        rule = "-" * (85 - len(title))
-        out.append(VENDOR_ALARMS.format(Title=title, name=name, rule=rule, outcome_metrics=metrics, **_runbooks()))
-    functions = [(WEBHOOK, "webhook"), *((name.capitalize(), name) for name in vendors)]
+        out.append(f"# ---- {title} alarms " + "-" * (85 - len(title)) + "\n")
+        out.append(_queue_alarms(title, name))
+        out.append(
+            PARKED_RATE_ALARM.format(Title=title, name=name, outcome_metrics=metrics, runbook=runbook("parked-rate"))
+        )
     out.append("# ---- Every function's errors and throttles " + "-" * 50 + "\n")
-    out += [FUNCTION_ALARMS.format(Title=title, name=name, **_runbooks()) for title, name in functions]
+    out += [
+        _function_alarms(title, name) for title, name in [(WEBHOOK, "webhook"), *((n.capitalize(), n) for n in vendors)]
+    ]
     return "".join(out)
 
 
