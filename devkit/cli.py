@@ -118,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(2, f"custsync: error: AWS: {exc}\n")
     except httpx.HTTPError as exc:
         parser.exit(2, f"custsync: error: API: {type(exc).__name__}: {exc}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, "custsync: interrupted\n")
 
 
 def _run(args: argparse.Namespace) -> int:

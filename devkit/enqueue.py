@@ -80,7 +80,6 @@ class Summary:
     failed: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
     repeated_rows: int = 0
-    sent_rows: int = 0
     seconds: float = 0.0
 
 
@@ -137,7 +136,7 @@ def validate(plan: Plan, progress: Progress) -> Validation:
     found = Validation()
     progress.start("validating", plan.path.stat().st_size)
     counted = 0
-    reader = _rows(plan)
+    reader = _Rows(plan, derive_ids=False)
     for item in reader:
         found.rows += 1
         problem = item if isinstance(item, Problem) else _too_large(item)
@@ -153,8 +152,12 @@ def validate(plan: Plan, progress: Progress) -> Validation:
     return found
 
 
+# What a derived change id adds to a body checked without one (pass 1 derives none): "bulk-" and 40 hex digits.
+DERIVED_ID_CHARS = 45
+
+
 def _too_large(row: Row) -> Problem | None:
-    size = len(message(row.change)["MessageBody"].encode())
+    size = len(message(row.change)["MessageBody"].encode()) + DERIVED_ID_CHARS
     if size > MESSAGE_BYTES:
         return Problem(row.line, f"the change is {size} bytes; an SQS message holds at most {MESSAGE_BYTES}")
     return None
@@ -163,8 +166,9 @@ def _too_large(row: Row) -> Problem | None:
 class _Rows:
     """``devkit.rows.rows`` over a file whose bytes read so far are known (the validation pass's progress)."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, *, derive_ids: bool = True) -> None:
         self.plan = plan
+        self.derive_ids = derive_ids
         self.counter: _CountingReader | None = None
 
     @property
@@ -181,13 +185,9 @@ class _Rows:
         # utf-8-sig: a byte-order mark, as spreadsheets write one, is not part of the first column's name.
         with io.TextIOWrapper(io.BufferedReader(self.counter), encoding="utf-8-sig", newline="") as text:
             try:
-                yield from rows(text, plan.path, plan.fmt, plan.mapping, plan.defaults)
+                yield from rows(text, plan.path, plan.fmt, plan.mapping, plan.defaults, self.derive_ids)
             except UnicodeDecodeError as exc:
                 raise InputError(f"{plan.path}: not UTF-8 text (byte {self.counter.count}: {exc.reason})") from exc
-
-
-def _rows(plan: Plan) -> _Rows:
-    return _Rows(plan)
 
 
 def enqueue(target: Target, plan: Plan, progress: Progress, journal: Journal) -> Summary:
@@ -202,7 +202,7 @@ def enqueue(target: Target, plan: Plan, progress: Progress, journal: Journal) ->
     progress.start("sending", summary.validation.valid)
     try:
         chunk: list[Row] = []
-        for item in _rows(plan):
+        for item in _Rows(plan):
             if isinstance(item, Problem) or _too_large(item) is not None:
                 continue
             chunk.append(item)
@@ -233,15 +233,12 @@ def _send_chunk(
             continue
         fresh.discard(change_id)  # a second copy later in this chunk is a repeat too
         entry = message(row.change)
-        sent = False
         for vendor in urls:
             if change_id in already[vendor]:
                 summary.already[vendor] += 1
-                continue
-            senders.put(vendor, row.change.customer.key, entry)
-            sent = True
-        summary.sent_rows += sent
-        senders.check()
+            else:
+                senders.put(vendor, row.change.customer.key, entry)
+    senders.check()
 
 
 class _Lane(threading.Thread):

@@ -147,16 +147,24 @@ def file_format(path: Path, given: str | None) -> FileFormat:
 
 
 def rows(
-    file: typing.TextIO, path: Path, fmt: FileFormat, mapping: ColumnMapping, defaults: Defaults
+    file: typing.TextIO,
+    path: Path,
+    fmt: FileFormat,
+    mapping: ColumnMapping,
+    defaults: Defaults,
+    derive_ids: bool = True,
 ) -> Iterator[Row | Problem]:
     """Each row of ``file`` (``path``, opened with ``newline=""``) in order: the change it is, or its problem.
-    Streams: one row in memory at a time."""
+    Streams: one row in memory at a time. ``derive_ids`` False leaves a row without ``change_id`` with ``-``
+    (checking a file needs no ids)."""
     records = _csv_records(file, path, mapping) if fmt == "csv" else _jsonl_records(file, mapping)
     for line, values in records:
-        yield values if isinstance(values, Problem) else change_of(line, values, defaults, mapping)
+        yield values if isinstance(values, Problem) else change_of(line, values, defaults, mapping, derive_ids)
 
 
-def change_of(line: int, values: dict[str, Any], defaults: Defaults, mapping: ColumnMapping) -> Row | Problem:
+def change_of(
+    line: int, values: dict[str, Any], defaults: Defaults, mapping: ColumnMapping, derive_ids: bool = True
+) -> Row | Problem:
     """The change one row's canonical values make, validated, its id derived when it has none."""
     customer: dict[str, Any] = {}
     body: dict[str, Any] = {"source": defaults.source, "occurred_at": defaults.occurred_at, "customer": customer}
@@ -180,7 +188,7 @@ def change_of(line: int, values: dict[str, Any], defaults: Defaults, mapping: Co
         change = CustomerChange.model_validate(body)
     except ValidationError as exc:
         return Problem(line, _described(exc, mapping))
-    if given_id is None:
+    if given_id is None and derive_ids:
         change = change.model_copy(update={"change_id": derived_id(change, "occurred_at" in values)})
     return Row(line, change)
 
