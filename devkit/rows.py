@@ -44,6 +44,9 @@ CHANGE_FIELDS = ("change_id", "occurred_at", "source")
 # Paths whose last part is a free key, not a field: custom attributes and vendor ids (which may hold dots).
 FREE_KEYS = ("attributes", "vendor_ids")
 MAX_PROBLEMS_PER_ROW = 5
+NO_ID = "-"  # a row's change id until its own is derived
+DERIVED_PREFIX = "bulk-"
+DERIVED_ID_CHARS = 45  # the prefix and 40 hex digits of SHA-256 (160 bits)
 
 
 def customer_fields() -> list[str]:
@@ -183,7 +186,7 @@ def change_of(
     if vendor_ids:
         body["vendor_ids"] = vendor_ids
     given_id = body.get("change_id")
-    body.setdefault("change_id", "-")  # replaced below by the derived id
+    body.setdefault("change_id", NO_ID)  # replaced below by the derived id
     try:
         change = CustomerChange.model_validate(body)
     except ValidationError as exc:
@@ -202,7 +205,7 @@ def derived_id(change: CustomerChange, occurred_at_given: bool) -> str:
         "occurred_at": change.occurred_at.isoformat() if occurred_at_given else None,
     }
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "bulk-" + hashlib.sha256(text.encode()).hexdigest()[:40]
+    return DERIVED_PREFIX + hashlib.sha256(text.encode()).hexdigest()[: DERIVED_ID_CHARS - len(DERIVED_PREFIX)]
 
 
 def _described(exc: ValidationError, mapping: ColumnMapping) -> str:

@@ -142,3 +142,28 @@ def test_a_bad_mapping_file_is_named(tmp_path: Path, text: str, named: str) -> N
     path.write_text(text)
     with pytest.raises(InputError, match=named):
         ColumnMapping.load(path)
+
+
+def test_a_row_checked_without_its_id_is_measured_as_it_will_be_sent() -> None:
+    from devkit.enqueue import MESSAGE_BYTES, _too_large
+    from devkit.rows import NO_ID
+
+    def both(value: str) -> tuple[bool, bool]:
+        """Too large when checked (pass 1, no id yet), and when sent (pass 2, its derived id)."""
+        text = json.dumps({"key": "C1", "attributes": {"big": value}}) + "\n"
+        checked, sent = (
+            [
+                item
+                for item in rows(io.StringIO(text), PATH, "jsonl", ColumnMapping(), DEFAULTS, derive)
+                if isinstance(item, Row)
+            ]
+            for derive in (False, True)
+        )
+        assert checked[0].change.change_id == NO_ID
+        return _too_large(checked[0]) is not None, _too_large(sent[0]) is not None
+
+    (sent,) = changes(json.dumps({"key": "C1", "attributes": {"big": "x"}}) + "\n", fmt="jsonl")
+    overhead = len(sent.model_dump_json(exclude_unset=True).encode()) - 1  # all but the value's one character
+    fits = "n" * (MESSAGE_BYTES - overhead)
+    assert both(fits) == (False, False)
+    assert both(fits + "n") == (True, True)
