@@ -9,7 +9,7 @@ CHECKS_STAMP := $(CHECKS)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: install demo chaos template test unit integration e2e lint typecheck validate security build lock schema openapi bench clean
+.PHONY: install demo chaos template test test-bulk unit integration e2e lint typecheck validate security build lock schema openapi bench bench-enqueue clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ PYTEST_WORKERS ?= auto
 
 test: lint typecheck validate security build ## every check CI runs, then the tests (e2e ones on the built artifact)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+
+test-bulk: build ## the 100,000-row CSV through custsync enqueue on the local stack, twice (minutes; CUSTSYNC_BULK_ROWS)
+	$(BIN)/python -m pytest -m bulk tests/e2e/test_bulk_load.py
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
@@ -90,6 +93,9 @@ openapi: $(STAMP) ## regenerate openapi.yaml (the webhook and the sync API) from
 
 bench: build ## benchmarks/ -> BENCHMARKS.md
 	$(BIN)/python -m benchmarks.run --write BENCHMARKS.md
+
+bench-enqueue: $(STAMP) ## custsync enqueue of a 1,000,000-row CSV alone: rows a second and peak RSS
+	$(BIN)/python -m benchmarks.enqueue
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

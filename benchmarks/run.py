@@ -22,6 +22,7 @@ for extra in ("functions", "layers/shared"):
     sys.path.insert(0, str(ROOT / extra))
 
 from benchmarks.cost import cost_section  # noqa: E402
+from benchmarks.enqueue import enqueue_rows  # noqa: E402
 from benchmarks.flood import flood_section  # noqa: E402
 from benchmarks.flood import measure as flood_row  # noqa: E402
 from benchmarks.functions import function_rows, in_memory_concurrency_row  # noqa: E402
@@ -117,6 +118,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--write", type=Path, help="write the results as Markdown to this file")
     parser.add_argument("--runs", type=int, default=7, help="repeats of each measure (median and spread)")
+    parser.add_argument("--enqueue-rows", type=int, default=1_000_000, help="custsync enqueue's file (0: not run)")
     args = parser.parse_args()
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     BuiltArtifact(ROOT).check("ExsalerateFunction")
@@ -129,6 +131,7 @@ def main() -> int:
         rows.append(flood)
     rows += [xray_row(args.runs), bytecode_row(args.runs, workdir), layer_row(), first_address_row(args.runs)]
     rows += [*redaction_rows(), mapping_row(), *wsdl_rows()]
+    rows += enqueue_rows(args.enqueue_rows) if args.enqueue_rows else []
     markdown = table(rows)
     print(markdown)
     if args.write:

@@ -4,12 +4,16 @@ custsync local invoke <LogicalId> --event PATH [--event PATH...] [--secrets PATH
 custsync demo [--secrets PATH]
 custsync routes check [--routing PATH] [--event PATH]
 custsync chaos [--changes N] [--customers N] [--outage-seconds S] [--kills N] [--seed N] [--secrets PATH]
-custsync dlq list <vendor> [--stage STAGE]
-custsync dlq redrive <vendor> [--stage STAGE]
-custsync batch send <vendor> FILE.jsonl [--stage STAGE]
+custsync local up | local drain [--vendor V]
+custsync status [--stage S | --local]
+custsync enqueue FILE [--stage S | --local] [--mapping PATH] [--vendor V] [--skip-invalid]
+custsync preview (--event PATH | --change PATH) [--vendor V] [--stage S | --local]
+custsync dlq list|counts|redrive <vendor> [--reason TEXT] [--customer KEY] [--stage S | --local]
 custsync secrets put --secret NAME --file FILE [--stage STAGE]
 custsync secrets check [NAME...] [--stage STAGE] [--local]
 custsync forget KEY [--stage STAGE | --local]
+
+Every command's --help has examples.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
+import httpx
 from botocore.exceptions import BotoCoreError, ClientError
 
 from custsync.errors import ConfigurationError
@@ -29,6 +35,7 @@ from devkit import secrets as secrets_command
 from devkit.chaos import ChaosConfig, run_chaos
 from devkit.demo import WEBHOOK_FUNCTION, WEBHOOK_SECRET, run_demo, signed_for
 from devkit.inputs import InputError, read_json_object
+from devkit.operator import examples
 from devkit.routes import check as routes_check
 from devkit.stack.local import LocalStack, load_secrets, load_seed, on_free_ports
 from devkit.stack.template import Template
@@ -37,16 +44,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="custsync", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = _Parser(prog="custsync", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=Path, default=ROOT, help="the project folder (holds template.yaml)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     local = commands.add_parser("local", help="run functions on the local stack").add_subparsers(
         dest="action", required=True
     )
-    invoke = local.add_parser("invoke", help="invoke one function under the Lambda Runtime Interface Emulator")
+    invoke = local.add_parser(
+        "invoke",
+        help="invoke one function under the Lambda Runtime Interface Emulator",
+        epilog=examples("custsync local invoke ExsalerateFunction --event events/exsalerate/sqs-batch.json"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     invoke.add_argument("logical_id", help="the function's logical id in template.yaml, e.g. ExsalerateFunction")
     invoke.add_argument(
         "--event",
@@ -56,16 +66,32 @@ def _parser() -> argparse.ArgumentParser:
         help="the event JSON, e.g. events/exsalerate/sqs-batch.json; several run in order on one warm function",
     )
     invoke.add_argument("--secrets", type=Path, help="secret name -> value JSON (default: local/secrets.json)")
+    operator.add_local_parsers(local, argparse.RawDescriptionHelpFormatter)
 
-    demo = commands.add_parser("demo", help="the sample webhooks through the whole local stack")
+    demo = commands.add_parser(
+        "demo",
+        help="the sample webhooks through the whole local stack",
+        epilog=examples("custsync demo"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     demo.add_argument("--secrets", type=Path, help="secret name -> value JSON (default: local/secrets.json)")
 
     routes = commands.add_parser("routes", help="the routing file").add_subparsers(dest="action", required=True)
-    routes_check = routes.add_parser("check", help="validate the routing; show which vendors get which fields")
-    routes_check.add_argument("--routing", type=Path, help="a routing file (default: the one the layer ships)")
-    routes_check.add_argument("--event", type=Path, help="an API Gateway webhook event, e.g. events/webhook/01-*.json")
+    check = routes.add_parser(
+        "check",
+        help="validate the routing; show which vendors get which fields",
+        epilog=examples("custsync routes check --event events/webhook/05-hubspot-contact-property-changes.json"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("--routing", type=Path, help="a routing file (default: the one the layer ships)")
+    check.add_argument("--event", type=Path, help="an API Gateway webhook event, e.g. events/webhook/01-*.json")
 
-    chaos = commands.add_parser("chaos", help="many changes through the local stack while everything goes wrong")
+    chaos = commands.add_parser(
+        "chaos",
+        help="many changes through the local stack while everything goes wrong",
+        epilog=examples("custsync chaos --changes 500 --customers 50"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     defaults = ChaosConfig()
     chaos.add_argument("--changes", type=int, default=defaults.changes)
     chaos.add_argument("--customers", type=int, default=defaults.customers)
@@ -74,29 +100,26 @@ def _parser() -> argparse.ArgumentParser:
     chaos.add_argument("--seed", type=int, default=defaults.seed)
     chaos.add_argument("--secrets", type=Path, help="secret name -> value JSON (default: local/secrets.json)")
 
-    dlq = commands.add_parser("dlq", help="inspect or redrive a vendor's dead-letter queue").add_subparsers(
-        dest="action", required=True
-    )
-    for action in ("list", "redrive"):
-        command = dlq.add_parser(action)
-        command.add_argument("vendor")
-        command.add_argument("--stage", default="dev")
-
-    batch = commands.add_parser("batch", help="queue operator batch updates").add_subparsers(
-        dest="action", required=True
-    )
-    send = batch.add_parser("send", help="validate a JSON-lines file of CustomerChange and queue it for a vendor")
-    send.add_argument("vendor")
-    send.add_argument("file", type=Path)
-    send.add_argument("--stage", default="dev")
-
+    operator.add_parsers(commands, argparse.RawDescriptionHelpFormatter)
     secrets_command.add_parser(commands)
-    erase = commands.add_parser("forget", help="erase a customer's personal data from every vendor function's keeping")
+    erase = commands.add_parser(
+        "forget",
+        help="erase a customer's personal data from every vendor function's keeping",
+        epilog=examples("custsync forget hubspot:5101 --stage prod", "custsync forget shopify:207119551 --local"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     erase.add_argument("key", help="the customer key, as the vendor queues carry it (e.g. hubspot:5101)")
     where = erase.add_mutually_exclusive_group()
     where.add_argument("--stage", default="dev")
     where.add_argument("--local", action="store_true", help="the local stack (its moto at AWS_ENDPOINT_URL)")
     return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """A usage mistake is one line naming it, and exit 2, like any other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"custsync: error: {message} (see `{self.prog} --help`)\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -108,10 +131,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(2, f"custsync: error: {exc}\n")
     except (BotoCoreError, ClientError) as exc:
         parser.exit(2, f"custsync: error: AWS: {exc}\n")
+    except httpx.HTTPError as exc:
+        parser.exit(2, f"custsync: error: API: {type(exc).__name__}: {exc}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, "custsync: interrupted\n")
 
 
 def _run(args: argparse.Namespace) -> int:
     root: Path = args.root
+    if args.command == "local" and args.action != "invoke":
+        return operator.run_local(root, args)
+    if args.command in operator.OPERATOR_COMMANDS:
+        return operator.run(root, args)
     if args.command == "local":
         Template(root / "template.yaml").function(args.logical_id)  # an unknown id fails before anything starts
         secrets = load_secrets(args.secrets or root / "local" / "secrets.json")
@@ -141,25 +172,11 @@ def _run(args: argparse.Namespace) -> int:
         return 0 if report.passed else 1
     if args.command == "secrets":
         return secrets_command.run(root, args, sys.stdout)
-    if args.command == "dlq":
-        if args.action == "list":
-            for parked in operator.list_dlq(args.vendor, args.stage):
-                print(json.dumps(parked))
-            return 0
-        moved = operator.redrive(args.vendor, args.stage)
-        print(f"redrove {moved} message(s) from the {args.vendor} DLQ")
-        return 0
     if args.command == "forget":
         queued = forget.forget(root, args.key, forget.stage_of(args.stage, args.local))
         print(f"queued erasure {queued.change_id} of {args.key} for {', '.join(queued.vendors)}")
         return 0
-    if not args.file.is_file():
-        raise InputError(f"{args.file}: no such file")
-    problems, sent = operator.send_batch(args.vendor, args.stage, args.file)
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    print(f"queued {sent} change(s) for {args.vendor}; {len(problems)} line(s) refused")
-    return 1 if problems else 0
+    raise InputError(f"{args.command}: not a command")  # argparse refuses it first
 
 
 if __name__ == "__main__":

@@ -22,8 +22,8 @@ from custsync.fanout import FanOut
 from custsync.model import Customer, CustomerChange
 from custsync.validation import describe_validation_error
 from devkit.inputs import InputError
-from devkit.operator import queue_name
 from devkit.stack.template import Template
+from devkit.target import queue_name
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

@@ -37,7 +37,7 @@ EXAMPLES = """examples:
   custsync secrets check --stage prod webhook exigo"""
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(commands: Any) -> None:
     """``custsync secrets put`` and ``custsync secrets check``."""
     actions = commands.add_parser("secrets", help="set and check a stage's secrets").add_subparsers(
         dest="action", required=True

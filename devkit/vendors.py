@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from devkit import monitoring
+
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = re.compile(r"^(?P<indent> *)# >>> vendors: (?P<part>[\w-]+).*$")
 
@@ -278,6 +280,7 @@ def parts(root: Path = ROOT) -> dict[str, str]:
         "webhook-role": role("webhook", WEBHOOK_STATEMENTS.format(queue_arns=queue_arns)),
         "resources": "".join(RESOURCES.format(**v) for v in vendors),
         "outputs": "".join(OUTPUTS.format(**v) for v in vendors),
+        **monitoring.parts(vendor_names(root)),
     }
 
 

@@ -9,7 +9,7 @@ action it calls fails under the emulator, as it would in AWS.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import boto3
@@ -82,6 +82,23 @@ class LocalIam:
                 assumed["AccessKeyId"], assumed["SecretAccessKey"], assumed["SessionToken"]
             )
         return self.administrator
+
+    def record(self) -> dict[str, dict[str, str | None]]:
+        """The administrator's and the functions' credentials (``""`` is the administrator), for ``restore``."""
+        assert self.administrator is not None, "bootstrap first"
+        everyone = {"": self.administrator, **self.functions}
+        return {name: asdict(credentials) for name, credentials in everyone.items()}
+
+    @classmethod
+    def restore(
+        cls, endpoint: str, template: Template, stack_name: str, record: dict[str, dict[str, str | None]]
+    ) -> LocalIam:
+        """The identities of a stack another process set up (``custsync local up``), from its ``record``."""
+        identities = cls(endpoint, template, stack_name)
+        known = {name: Credentials(**values) for name, values in record.items()}  # type: ignore[arg-type]
+        identities.administrator = known.pop("")
+        identities.functions = known
+        return identities
 
     def role_name(self, role: str) -> str:
         return f"{self.stack_name}-{role}"

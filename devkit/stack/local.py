@@ -29,7 +29,9 @@ from devkit.stack.artifact import BuiltArtifact
 from devkit.stack.aws import create_resources
 from devkit.stack.emulator import Emulator, free_port
 from devkit.stack.identity import Credentials, LocalIam, enforce
+from devkit.stack.moto_sqs import patch as patch_moto_sqs
 from devkit.stack.pump import Delivery, deliver
+from devkit.stack.session import LocalSession
 from devkit.stack.template import REGION, Template
 
 if TYPE_CHECKING:
@@ -71,6 +73,7 @@ def load_seed(root: Path) -> dict[str, Any]:
 
 
 def start_moto() -> ThreadedMotoServer:
+    patch_moto_sqs()  # deep FIFO queues (bulk loads) without moto's quadratic send
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
     return server
@@ -81,7 +84,7 @@ def moto_process() -> Iterator[str]:
     """moto in a process of its own (its endpoint URL): measures of the functions then do not share a
     Python interpreter, and its lock, with the AWS they call."""
     port = free_port()
-    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    command = [sys.executable, "-m", "devkit.stack.moto_sqs", "-H", "127.0.0.1", "-p", str(port)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
@@ -109,17 +112,21 @@ class LocalStack:
         log_dir: Path | None = None,
         seed: dict[str, Any] | None = None,
         moto_endpoint: str | None = None,
+        session: LocalSession | None = None,
     ) -> None:
-        """``moto_endpoint``: a moto server already running (reset here, left running); else one is started."""
+        """``moto_endpoint``: a moto server already running (reset here, left running); else one is started.
+        ``session``: a stack ``custsync local up`` runs, used as it is (nothing is started but the functions)."""
         self.root = root
-        self.moto_endpoint = moto_endpoint
+        self.session = session
+        self.moto_endpoint = session.endpoint_url if session else moto_endpoint
         self.seed = seed or {}
-        self.secrets = json.loads(json.dumps(secrets))  # a copy: ports may be filled in
+        self.secrets = json.loads(json.dumps(session.secrets if session else secrets))  # a copy: ports may be filled in
         self.template = Template(root / "template.yaml", {"Stage": STAGE})
         self.stack_name = f"customer-sync-{STAGE}"
         self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="custsync-logs-"))
-        self.physical: dict[str, dict[str, str]] = {}
+        self.physical: dict[str, dict[str, str]] = dict(session.physical) if session else {}
         self.simulators: dict[str, Simulator] = {}
+        self.simulator_urls: dict[str, str] = {}
         self._servers: list[SimulatorServer] = []
         self._emulators: dict[str, Emulator] = {}
         self._moto: ThreadedMotoServer | None = None
@@ -128,6 +135,11 @@ class LocalStack:
 
     # -- lifecycle -----------------------------------------------------------------------------
     def __enter__(self) -> LocalStack:
+        if self.session is not None:
+            self.endpoint_url = self.session.endpoint_url
+            self.iam = LocalIam.restore(self.endpoint_url, self.template, self.stack_name, self.session.credentials)
+            self._use_moto(self.administrator)
+            return self
         try:
             self._start_moto()
             self._start_simulators()
@@ -148,10 +160,10 @@ class LocalStack:
         for server in self._servers:
             server.stop()
         self._servers.clear()
-        if self.iam is not None:
+        if self.iam is not None and self.session is None:  # a stack of `local up` goes on enforcing
             with contextlib.suppress(httpx.HTTPError):
                 enforce(self.endpoint_url, False)  # a setting of moto's process, which outlives the stack
-            self.iam = None
+        self.iam = None
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
@@ -177,6 +189,10 @@ class LocalStack:
         self.iam = LocalIam(self.endpoint_url, self.template, self.stack_name)
         administrator = self.iam.bootstrap()
         enforce(self.endpoint_url, True)
+        self._use_moto(administrator)
+
+    def _use_moto(self, administrator: Credentials) -> None:
+        """This process's AWS is moto at ``self.endpoint_url``, as the administrator, until ``close``."""
         environment = {**LOCAL_ENVIRONMENT, **administrator.environment(), "AWS_ENDPOINT_URL": self.endpoint_url}
         for name in [*environment, "AWS_SESSION_TOKEN", "AWS_PROFILE"]:
             self._saved_env.setdefault(name, os.environ.get(name))
@@ -202,6 +218,20 @@ class LocalStack:
         """The function's own role's credentials, as Lambda gives them to it."""
         return self._identities.functions[logical_id]
 
+    def session_file(self, state_file: Path, api_url: str) -> LocalSession:
+        """What another process needs to use this stack while it runs (``custsync local up``)."""
+        return LocalSession(
+            endpoint_url=self.endpoint_url,
+            api_url=api_url,
+            stage=STAGE,
+            pid=os.getpid(),
+            secrets=self.secrets,
+            physical=self.physical,
+            credentials=self._identities.record(),
+            log_dir=str(self.log_dir),
+            state_file=str(state_file),
+        )
+
     @staticmethod
     def _moto_url(server: ThreadedMotoServer) -> str:
         host, port = server.get_host_and_port()
@@ -224,6 +254,7 @@ class LocalStack:
             server = SimulatorServer(simulator, "127.0.0.1", port).start()
             self._servers.append(server)
             self.simulators[vendor] = simulator
+            self.simulator_urls[vendor] = server.url
             simulator.records.update(self.seed.get(vendor, {}))
             if port == 0:
                 # Every URL of this secret on the same host (base_url, an XML-RPC URL...) moves with it.
@@ -277,8 +308,15 @@ class LocalStack:
 
     def sqs_as(self, logical_id: str | None) -> SQSClient:
         """SQS as the function ``logical_id``'s role (None: the administrator)."""
+        client: SQSClient = self.client("sqs", logical_id)
+        return client
+
+    def client(self, service: str, logical_id: str | None = None) -> Any:
+        """A boto3 client of the stack's moto, as the function ``logical_id``'s role (None: the administrator)."""
         credentials = self.administrator if logical_id is None else self.credentials(logical_id)
-        return boto3.client("sqs", region_name=REGION, endpoint_url=self.endpoint_url, **credentials.client_arguments())
+        return boto3.client(  # type: ignore[call-overload]  # the service is the caller's
+            service, region_name=REGION, endpoint_url=self.endpoint_url, **credentials.client_arguments()
+        )
 
     def vendor_functions(self) -> dict[str, str]:
         """vendor name -> function logical id, for every function with an SQS event."""

@@ -114,7 +114,8 @@ class ExpandableConnector(Connector[ExpandableSecret]):
         """The container's auth token, fetched on first use (once, however many customers are in flight)."""
         with self.lock:
             if self._token is None:
-                response = self.client.request("POST", "api/auth-token-get", json=self.credentials)
+                # Changes nothing at Expandable: a dry run fetches the token too, to show the update it goes in.
+                response = self.client.request("POST", "api/auth-token-get", json=self.credentials, read_only=True)
                 self._token = str(response.json()["AUTH_TOKEN"])
             return self._token
 

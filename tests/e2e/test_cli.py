@@ -95,9 +95,10 @@ def test_the_api_samples_return_exsalerates_record_and_the_dry_run_the_exact_req
     event["body"] = json.dumps({"company": "X", "address": {"country": "Finland"}})
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(event))
-    events = ["events/exsalerate/api-put.json", "events/exsalerate/api-put-dry-run.json", str(bad)]
+    # The dry run first: after the apply, the same customer would send nothing (its wire would be empty).
+    events = ["events/exsalerate/api-put-dry-run.json", "events/exsalerate/api-put.json", str(bad)]
 
-    applied, dry_run, refused = invoke_all("ExsalerateFunction", events, secrets_file)
+    dry_run, applied, refused = invoke_all("ExsalerateFunction", events, secrets_file)
 
     body = json.loads(applied["body"])
     assert body["response"]["CustomerName"] == "Fabrikam Oy"
@@ -107,6 +108,10 @@ def test_the_api_samples_return_exsalerates_record_and_the_dry_run_the_exact_req
     assert call["operation"] == "PUT api/Customer"
     assert call["payload"]["CustomerName"] == "Fabrikam Oy"
     assert call["payload"]["AssignedToEmail"] == "sales@example.com"
+    (wire,) = json.loads(dry_run["body"])["wire"]  # the request as it would go on the wire, credentials masked
+    assert (wire["method"], wire["headers"]["authorization"]) == ("PUT", "Basic *****")
+    assert wire["url"].endswith("/api/Customer")
+    assert json.loads(wire["body"]) == call["payload"]
     assert refused["statusCode"] == 400
     assert "address.country" in json.loads(refused["body"])["error"]
 

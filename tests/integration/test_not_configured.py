@@ -15,7 +15,8 @@ import boto3
 import pytest
 
 from conftest import WEBHOOK_SECRET_NAME, WEBHOOK_SECRETS, WebhookPost, forget_secrets
-from devkit import operator
+from devkit import dlq
+from devkit.target import Target
 from flow import (
     ALL_VENDORS,
     SOURCE_SAMPLES,
@@ -71,7 +72,9 @@ def test_an_unset_vendor_secret_parks_each_change_at_once_and_a_redrive_after_se
     delivery = pump(stack, VENDOR_FUNCTIONS[vendor], handler, lambda_context)
 
     assert (delivery.delivered, delivery.failed) == (2, 0), "each change parked, none left to retry"
-    parked = operator.list_dlq(vendor, "local")  # as `custsync dlq list` shows them, left in the DLQ
+    target = Target(stack.root, "local")  # `custsync dlq list|redrive VENDOR --stage local`, through moto
+    dlq_url = target.queue_url(vendor, dlq=True)
+    parked = [item.as_dict() for item in dlq.peek(target.sqs, dlq_url, 10)]  # shown, and left in the DLQ
     assert len(parked) == 2
     for message in parked:
         assert message["errorType"] == "NotConfigured"
@@ -80,7 +83,7 @@ def test_an_unset_vendor_secret_parks_each_change_at_once_and_a_redrive_after_se
     assert stack.simulators[vendor].calls == []
 
     set_secret(name, configured)  # no wait for the container's cached copy to expire
-    assert operator.redrive(vendor, "local") == 2
+    assert dlq.redrive(target.sqs, dlq_url, target.queue_url(vendor), dlq.Selection()) == 2
     assert pump(stack, VENDOR_FUNCTIONS[vendor], handler, lambda_context).failed == 0
     assert dlq_messages(stack, VENDOR_FUNCTIONS[vendor]) == []
     assert stack.simulators[vendor].calls != []

@@ -44,10 +44,58 @@ def test_a_missing_or_malformed_event_file_is_named(capsys: pytest.CaptureFixtur
     )
 
 
-def test_a_missing_batch_file_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    assert refusal(capsys, "batch", "send", "exsalerate", str(tmp_path / "changes.jsonl")).endswith(
-        "changes.jsonl: no such file"
+def test_a_missing_bulk_file_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert refusal(capsys, "enqueue", str(tmp_path / "changes.jsonl")).endswith("changes.jsonl: no such file")
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["enqueue"], "the following arguments are required: file (see `custsync enqueue --help`)"),
+        (["status", "--stage", "dev", "--local"], "argument --local: not allowed with argument --stage"),
+        (
+            ["preview", "--change", "a.json", "--event", "b.json"],
+            "argument --event: not allowed with argument --change",
+        ),
+        (["preview"], "one of the arguments --event --change is required"),
+        (["dlq", "purge", "exsalerate"], "argument action: invalid choice: 'purge'"),
+        (
+            ["enqueue", "x.csv", "--occurred-at", "2026-11-20T09:00"],
+            "argument --occurred-at: '2026-11-20T09:00' has no zone",
+        ),
+        (["nope"], "argument command: invalid choice: 'nope'"),
+    ],
+)
+def test_a_usage_mistake_is_one_line_naming_it(capsys: pytest.CaptureFixture[str], argv: list[str], named: str) -> None:
+    assert named in refusal(capsys, *argv)
+
+
+def test_a_file_the_enqueue_cannot_read_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    odd = tmp_path / "customers.txt"
+    odd.write_text("key\nC1\n")
+    assert "cannot tell the format from its name: give --format csv or --format jsonl" in refusal(
+        capsys, "enqueue", str(odd)
     )
+    bad_header = tmp_path / "customers.csv"
+    bad_header.write_text("key,Shoe size\nC1,44\n")
+    assert "line 1: column 'Shoe size' is not a canonical field: map it with --mapping" in refusal(
+        capsys, "enqueue", str(bad_header)
+    )
+    mapping = tmp_path / "columns.yaml"
+    mapping.write_text("columns: {Shoe size: shoe_size}\n")
+    assert "columns: Shoe size: 'shoe_size' is not a canonical path" in refusal(
+        capsys, "enqueue", str(bad_header), "--mapping", str(mapping)
+    )
+
+
+def test_a_local_command_without_a_local_stack_says_how_to_start_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CUSTSYNC_LOCAL_STATE", str(tmp_path / "stack.json"))
+    line = refusal(capsys, "status", "--local")
+    assert line.endswith("not found): start one with `custsync local up`")
+    (tmp_path / "stack.json").write_text("{}")
+    assert "not a local stack's state" in refusal(capsys, "dlq", "list", "exsalerate", "--local")
 
 
 def test_an_unreachable_aws_is_one_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -83,10 +83,20 @@ class VendorRequest(Answer):
     calls: list[VendorCall]
 
 
+class WireRequest(Answer):
+    method: str
+    url: str
+    headers: dict[str, str] = Field(description="Every header, credentials masked.")
+    body: str = Field(description="The body as sent (JSON, a SOAP envelope, XML-RPC, a form), secrets masked.")
+
+
 class DryRunPlan(Answer):
     dryRun: Literal[True]
     request: VendorRequest = Field(description="The whole mapped request.")
     wouldSend: VendorRequest = Field(description="The calls whose payload differs from the last one sent.")
+    wire: list[WireRequest] = Field(
+        description="Each call of wouldSend as the vendor would receive it, secrets masked; what only reads is made."
+    )
 
 
 def _key_optional(schema: dict[str, Any]) -> None:

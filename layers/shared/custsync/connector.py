@@ -113,6 +113,10 @@ class Connector(ABC, Generic[SecretT]):
         """The secret, validated; ``NotConfigured`` naming what keeps it from being used (nothing is configured)."""
         return self.secret_model.parse(self._load_secret(force_fetch), self.settings.vendor_secret_name, self.name)
 
+    def current_secret(self) -> dict[str, Any]:
+        """The vendor's secret as the connector reads it (cached): a dry run masks its values in what it shows."""
+        return self._load_secret(False)
+
     def refresh_credentials(self, seen_generation: int | None = None) -> None:
         """Re-read the secret and rebuild the clients; token vendors also drop their token. Done once for
         every caller that saw a refusal under ``seen_generation``, however many threads saw it."""

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from custsync import aws
 from custsync.model import CustomerChange
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
+
+
+def message(change: CustomerChange) -> dict[str, Any]:
+    """The queue message of ``change``: its body (exclude_unset keeps "not sent" apart from "cleared" on the
+    wire), group = customer key (one customer in order), dedup id = change id (a redelivery is dropped)."""
+    return {
+        "MessageBody": change.model_dump_json(exclude_unset=True),
+        "MessageGroupId": change.customer.key,
+        "MessageDeduplicationId": change.change_id,
+        "MessageAttributes": {
+            "source": {"DataType": "String", "StringValue": change.source},
+            "changeId": {"DataType": "String", "StringValue": change.change_id},
+        },
+    }
 
 
 class FanOut:
@@ -24,19 +38,9 @@ class FanOut:
         return self._sqs
 
     def send(self, change: CustomerChange, vendors: Iterable[str] | None = None) -> list[str]:
-        """Queue ``change`` for ``vendors`` (every one by default): group = customer key, dedup id = change id."""
-        # exclude_unset keeps "not sent" (absent) apart from "cleared" (null) on the wire.
-        body = change.model_dump_json(exclude_unset=True)
+        """Queue ``change`` for ``vendors`` (every one by default)."""
+        fields = message(change)
         chosen = list(self.vendor_queues) if vendors is None else [v for v in self.vendor_queues if v in set(vendors)]
         for vendor in chosen:
-            self.sqs.send_message(
-                QueueUrl=self.vendor_queues[vendor],
-                MessageBody=body,
-                MessageGroupId=change.customer.key,
-                MessageDeduplicationId=change.change_id,
-                MessageAttributes={
-                    "source": {"DataType": "String", "StringValue": change.source},
-                    "changeId": {"DataType": "String", "StringValue": change.change_id},
-                },
-            )
+            self.sqs.send_message(QueueUrl=self.vendor_queues[vendor], **fields)
         return chosen

@@ -1,9 +1,9 @@
 """The sync API of a vendor function: ``PUT /vendors/{vendor}/customers/{key}``.
 
-A canonical ``Customer`` body is applied synchronously; ``?dryRun=true`` returns the exact vendor
-request without sending it; ``?vendorId=`` names the customer's id at the vendor when the state
-table does not know it yet. Imported on the first API event only: Powertools' event handler is a
-cold-start cost an SQS-only container never pays.
+A canonical ``Customer`` body is applied synchronously; ``?dryRun=true`` returns the vendor request
+without sending it: its calls, and each as it would go on the wire, secrets masked (``custsync/preview.py``);
+``?vendorId=`` names the customer's id at the vendor when the state table does not know it yet. Imported on
+the first API event only: Powertools' event handler is a cold-start cost an SQS-only container never pays.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from custsync.errors import AuthError, Incomplete, NotConfigured, RetryableError
 from custsync.failures import classify
 from custsync.model import Customer, CustomerChange, utc_now
 from custsync.observability import logger, metrics
+from custsync.preview import wire_requests
 from custsync.validation import describe_validation_error
 
 if TYPE_CHECKING:
@@ -45,7 +46,16 @@ def build_api(runtime: VendorRuntime) -> APIGatewayRestResolver:
             plan = runtime.connected().plan(change)
             if isinstance(plan, Outcome):
                 return _json(200, {"dryRun": True, **plan.as_dict()})
-            return _json(200, {"dryRun": True, "request": plan.request.as_dict(), "wouldSend": plan.pending.as_dict()})
+            wire = wire_requests(runtime.connected().connector, plan.pending, plan.context)
+            return _json(
+                200,
+                {
+                    "dryRun": True,
+                    "request": plan.request.as_dict(),
+                    "wouldSend": plan.pending.as_dict(),
+                    "wire": [item.as_dict() for item in wire],
+                },
+            )
         return _json(200, runtime.connected().apply(change).as_dict())
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped

@@ -20,6 +20,7 @@ import httpcore
 import httpx
 
 from custsync.deadline import call_remaining, vendor_call
+from custsync.transport.dryrun import withhold
 
 DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024
 # An error reply is read only this far: its status says what happened, its text is only for the reason.
@@ -126,6 +127,10 @@ class BoundedTransport(httpx.HTTPTransport):
             keepalive_expiry=limits.keepalive_expiry,
             network_backend=_DeadlineBackend(),
         )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        withhold(request)  # a dry run (custsync/transport/dryrun.py) records what would change something, unsent
+        return super().handle_request(request)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import httpx
 from custsync.errors import AuthError, PermanentError, RetryableError, SyncError
 from custsync.failures import classify
 from custsync.observability import redact_text
+from custsync.transport.dryrun import READ_ONLY
 from custsync.transport.http import DEFAULT_LIMITS, BoundedHttp, CallLimits
 
 RETRYABLE_STATUS = frozenset({408, 425, 429})
@@ -107,8 +108,11 @@ class RestClient:
             limits, base_url=base_url.rstrip("/") + "/", auth=auth, headers=headers, transport=transport
         )
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Send one request; return the 2xx response or raise the classified error."""
+    def request(self, method: str, path: str, *, read_only: bool = False, **kwargs: Any) -> httpx.Response:
+        """Send one request; return the 2xx response or raise the classified error. ``read_only``: it changes
+        nothing at the vendor (a POST that fetches a token), so a dry run makes it (``transport/dryrun.py``)."""
+        if read_only:
+            kwargs["extensions"] = {**kwargs.get("extensions", {}), **READ_ONLY}
         try:
             response = self.http.send(method, path.lstrip("/"), **kwargs)
         except Exception as exc:
