@@ -32,7 +32,6 @@ from pydantic import ValidationError
 
 from custsync import aws, routing, snapstart
 from custsync.batch import CustomerBatchProcessor, RetryLater
-from custsync.breaker import CircuitBreaker
 from custsync.config import VendorSettings
 from custsync.connector import Connector
 from custsync.deadline import invocation
@@ -42,9 +41,13 @@ from custsync.failures import classify
 from custsync.model import Customer, CustomerChange
 from custsync.observability import logger, metrics, traced
 from custsync.queues import Queues
+from custsync.rate_limit import RateLimiter
 from custsync.secrets import get_vendor_secret
 from custsync.state import DynamoStateStore
 from custsync.validation import describe_validation_error
+from custsync.vendor_guard import VendorGuard
+from custsync.vendor_health import VendorHealth
+from custsync.vendor_rows import DynamoVendorRows
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -60,7 +63,6 @@ class VendorRuntime:
     def __init__(self, connector_class: type[Connector], settings: VendorSettings) -> None:
         self.settings = with_routing(settings, routing.current())
         self.connector_class = connector_class
-        self.breaker = CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown_seconds)
         self.queues = Queues(settings.vendor, settings.dlq_url, lambda: self.sqs)
 
     @functools.cached_property
@@ -77,7 +79,7 @@ class VendorRuntime:
         )
         store = DynamoStateStore(settings.state_table, settings.vendor)
         engine_settings = EngineSettings(settings.lease_seconds, settings.settle_seconds, settings.busy_retry_seconds)
-        return SyncEngine(connector, store, engine_settings, self.breaker, route=self.unrouted)
+        return SyncEngine(connector, store, engine_settings, vendor_guard(settings), route=self.unrouted)
 
     def unrouted(self, change: CustomerChange, customer: Customer) -> str | None:
         """Why the routing holds ``customer`` back from this vendor (its conditions), or None."""
@@ -102,7 +104,7 @@ class VendorRuntime:
     def handle_sqs(self, event: dict[str, Any]) -> dict[str, Any]:
         processor = CustomerBatchProcessor(
             self.handle_record,
-            max_workers=self.settings.group_concurrency,
+            max_workers=self.settings.calls_per_container,
             prepare=self._apply_batch if self.engine.connector.batches else None,
             delay=self.queues.delay,
         )
@@ -178,6 +180,32 @@ class VendorRuntime:
 
     def _backoff(self, tries: int) -> float:
         return float(min(self.settings.backoff_base_seconds * 2 ** (tries - 1), self.settings.max_backoff_seconds))
+
+
+def vendor_guard(settings: VendorSettings) -> VendorGuard:
+    """The vendor's shared circuit breaker, pause and rate limit, on its rows of the state table."""
+    rows = DynamoVendorRows(settings.state_table, settings.vendor)
+    health = VendorHealth(
+        rows,
+        settings.vendor,
+        threshold=settings.breaker_threshold,
+        cooldown_seconds=settings.breaker_cooldown_seconds,
+        cache_seconds=settings.health_cache_seconds,
+    )
+    limiter = RateLimiter(rows, settings.requests_per_second) if settings.requests_per_second else None
+    containers = settings.most_containers
+    if settings.max_in_flight and containers is not None and settings.max_in_flight < containers:
+        logger.warning(
+            "MAX_IN_FLIGHT is below the containers the event source may run: each makes one call at a time",
+            extra={"max_in_flight": settings.max_in_flight, "containers": containers},
+        )
+    return VendorGuard(
+        settings.vendor,
+        health,
+        limiter,
+        rate_wait_seconds=settings.rate_wait_seconds,
+        call_timeout_seconds=settings.call_timeout_seconds,
+    )
 
 
 def with_routing(settings: VendorSettings, routes: routing.Routing) -> VendorSettings:

@@ -1,0 +1,334 @@
+"""A vendor's limits held for all its containers: each "container" here is its own engine, guard, health and
+rate limiter, as in Lambda, sharing only the vendor's rows (in memory, with the state table's semantics) and a
+fake clock. The vendor's requests go through the real HTTP transport (its hooks are where the limits apply)
+onto an httpx mock that answers as the test says."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from custsync.config import VendorSettings
+from custsync.connector import Connector, SendResult, SyncContext, VendorCall, VendorRequest
+from custsync.engine import EngineSettings, Outcome, SyncEngine
+from custsync.errors import RetryableError, SyncError
+from custsync.model import Customer, CustomerChange
+from custsync.observability import metrics
+from custsync.rate_limit import RateLimiter, windows_per_second
+from custsync.state_memory import InMemoryStateStore
+from custsync.transport.rest import RestClient
+from custsync.vendor_guard import VendorGuard
+from custsync.vendor_health import HealthRow, VendorHealth
+from custsync.vendor_rows_memory import InMemoryVendorRows
+
+START = datetime(2026, 11, 20, 9, tzinfo=UTC)
+SETTINGS = VendorSettings(vendor="acme", state_table="t", vendor_secret_name="s", dlq_url="q")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+Answer = Callable[[httpx.Request], httpx.Response]
+
+
+class Vendor:
+    """What the vendor answers (every container reaches the same one) and every request it got."""
+
+    def __init__(self) -> None:
+        self.answers: list[httpx.Response] = []
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.answers.pop(0) if self.answers else httpx.Response(200, json={"ok": True})
+
+
+class AcmeConnector(Connector):
+    """One PUT a customer, through the shared REST client (bounded transport, hooks and all)."""
+
+    name = "acme"
+    vendor: Vendor
+
+    def configure(self, secret: dict[str, Any]) -> None:
+        self.client = RestClient("acme", "http://acme.test", transport=httpx.MockTransport(self.vendor))
+
+    def to_request(self, customer: Customer, context: SyncContext) -> VendorRequest:
+        return VendorRequest((VendorCall("put", {"key": customer.key, "company": customer.company}),))
+
+    def send(self, request: VendorRequest, context: SyncContext) -> SendResult:
+        for call in request.calls:
+            self.client.request("PUT", f"customers/{call.payload['key']}", json=dict(call.payload))
+        return SendResult()
+
+
+class Container:
+    """One container of the vendor function: its own engine, state client, health and limiter."""
+
+    def __init__(
+        self, vendor: Vendor, rows: InMemoryVendorRows, store: InMemoryStateStore, clock: Clock, **limits: Any
+    ) -> None:
+        health = VendorHealth(
+            rows,
+            "acme",
+            threshold=limits.get("threshold", 3),
+            cooldown_seconds=limits.get("cooldown", 30),
+            cache_seconds=limits.get("cache", 1),
+            clock=clock,
+        )
+        per_second = limits.get("per_second", 0)
+        limiter = RateLimiter(rows, per_second, clock=clock) if per_second else None
+        wait = limits.get("rate_wait", 0.0)
+        self.guard = VendorGuard(
+            "acme", health, limiter, rate_wait_seconds=wait, call_timeout_seconds=10, sleep=clock.sleep
+        )
+        AcmeConnector.vendor = vendor
+        connector = AcmeConnector(SETTINGS, lambda force: {})
+        self.engine = SyncEngine(connector, store, EngineSettings(), self.guard, clock)
+
+    def apply(self, change: CustomerChange) -> Outcome | SyncError:
+        try:
+            return self.engine.apply(change)
+        except SyncError as exc:
+            return exc
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def vendor() -> Vendor:
+    return Vendor()
+
+
+@pytest.fixture
+def rows() -> InMemoryVendorRows:
+    return InMemoryVendorRows()
+
+
+@pytest.fixture
+def store(clock: Clock) -> InMemoryStateStore:
+    return InMemoryStateStore(clock)
+
+
+@pytest.fixture(autouse=True)
+def no_metrics_left() -> Iterator[None]:
+    metrics.clear_metrics()
+    yield
+    metrics.clear_metrics()
+
+
+_ids = itertools.count()
+
+
+def change(key: str, company: str = "Acme") -> CustomerChange:
+    n = next(_ids)
+    return CustomerChange.model_validate(
+        {
+            "change_id": f"c-{n}",
+            "source": "test",
+            "occurred_at": START + timedelta(seconds=n),
+            "customer": {"key": key, "company": company},
+        }
+    )
+
+
+def counted(name: str) -> float:
+    return float(sum(metrics.metric_set.get(name, {}).get("Value", [])))
+
+
+def applied(result: Outcome | SyncError) -> bool:
+    return isinstance(result, Outcome) and result.status == "applied"
+
+
+def turned_back(result: Outcome | SyncError) -> RetryableError:
+    """A record that went back without a call and without an attempt."""
+    assert isinstance(result, RetryableError), result
+    assert result.attempts is None, "no attempt was spent"
+    return result
+
+
+# -- the circuit ------------------------------------------------------------------------------------------
+def test_an_outage_seen_by_one_container_stops_the_others_once_their_view_is_renewed(
+    vendor: Vendor, rows: InMemoryVendorRows, store: InMemoryStateStore, clock: Clock
+) -> None:
+    first, second = (Container(vendor, rows, store, clock, threshold=3, cache=1) for _ in range(2))
+    assert applied(second.apply(change("B0")))
+    vendor.answers = [httpx.Response(500, json={"message": "down"}) for _ in range(3)]
+    for n in range(3):
+        failed = first.apply(change(f"A{n}"))
+        assert isinstance(failed, RetryableError) and failed.attempts == 1
+    assert rows.health.open_until == clock.now + 30
+    calls = len(vendor.requests)
+
+    assert applied(second.apply(change("B1"))), "its view is a second old at most"
+    clock.now += 1
+    results = [second.apply(change(f"B{n}")) for n in range(2, 12)]
+    assert all("circuit open" in turned_back(r).reason for r in results)
+    assert len(vendor.requests) == calls + 1, "the second container did not spend its own failures"
+    assert counted("CircuitOpen") == 10
+
+
+def test_after_the_cool_down_one_container_probes_and_its_success_reopens_the_vendor_to_all(
+    vendor: Vendor, rows: InMemoryVendorRows, store: InMemoryStateStore, clock: Clock
+) -> None:
+    first, second = (Container(vendor, rows, store, clock, threshold=1, cooldown=30, cache=0) for _ in range(2))
+    vendor.answers = [httpx.Response(503)]
+    first.apply(change("A0"))
+    clock.now += 31
+    assert applied(first.apply(change("A1"))), "the probe"
+    assert rows.health == HealthRow(), "closed for every container"
+    assert applied(second.apply(change("B0")))
+
+
+def test_while_one_container_probes_the_others_wait_and_a_failed_probe_opens_the_circuit_again(
+    vendor: Vendor, rows: InMemoryVendorRows, store: InMemoryStateStore, clock: Clock
+) -> None:
+    first, second = (Container(vendor, rows, store, clock, threshold=1, cooldown=30, cache=0) for _ in range(2))
+    vendor.answers = [httpx.Response(503)]
+    first.apply(change("A0"))
+    clock.now += 31
+    assert first.guard.refusal() is None, "elected to probe"
+    refused = second.guard.refusal()
+    assert refused is not None and refused.metric == "CircuitOpen" and "probed" in refused.reason
+    vendor.answers = [httpx.Response(503)]
+    first.apply(change("A1"))
+    assert rows.health.open_until == clock.now + 30 and rows.health.probe_owner == ""
+
+
+def test_a_batch_call_counts_once_and_refused_input_says_nothing_of_the_vendors_health(
+    vendor: Vendor, rows: InMemoryVendorRows, store: InMemoryStateStore, clock: Clock
+) -> None:
+    container = Container(vendor, rows, store, clock, threshold=2)
+    vendor.answers = [httpx.Response(400, json={"message": "bad"}) for _ in range(5)]
+    for n in range(5):
+        container.apply(change(f"K{n}"))
+    assert rows.health.open_until == 0
+
+
+# -- the pause --------------------------------------------------------------------------------------------
+def test_a_retry_after_seen_by_one_container_pauses_every_container_without_spending_attempts(
+    vendor: Vendor, rows: InMemoryVendorRows, store: InMemoryStateStore, clock: Clock
+) -> None:
+    first, second = (Container(vendor, rows, store, clock, cache=0) for _ in range(2))
+    vendor.answers = [httpx.Response(429, headers={"Retry-After": "20"})]
+    throttled = first.apply(change("A0"))
+    assert isinstance(throttled, RetryableError) and throttled.attempts == 1, "the call that got the 429 was made"
+    assert rows.health.paused_until == clock.now + 20
+
+    clock.now += 5
+    paused = turned_back(second.apply(change("B0")))
+    assert paused.retry_after == pytest.approx(15) and "paused" in paused.reason
+    assert len(vendor.requests) == 1
+    assert counted("VendorPaused") == 1
+    clock.now += 15
+    assert applied(second.apply(change("B0")))
+
+
+def test_a_503_with_retry_after_pauses_too_and_a_503_without_one_does_not(
+    vendor: Vendor, rows: InMemoryVendorRows, store: InMemoryStateStore, clock: Clock
+) -> None:
+    container = Container(vendor, rows, store, clock, cache=0)
+    vendor.answers = [httpx.Response(503)]
+    container.apply(change("A0"))
+    assert rows.health.paused_until == 0
+    vendor.answers = [httpx.Response(503, headers={"Retry-After": "7"})]
+    container.apply(change("A1"))
+    assert rows.health.paused_until == clock.now + 7
+
+
+# -- the rate ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("per_second", "windows"), [(1, 1), (7, 7), (10, 10), (13, 1), (15, 5), (1000, 10)])
+def test_a_second_splits_into_windows_of_whole_requests(per_second: int, windows: int) -> None:
+    assert windows_per_second(per_second) == windows
+
+
+def test_a_request_over_the_rate_waits_for_the_next_window_when_it_may(
+    vendor: Vendor, rows: InMemoryVendorRows, store: InMemoryStateStore, clock: Clock
+) -> None:
+    first, second = (Container(vendor, rows, store, clock, per_second=2, rate_wait=1.0) for _ in range(2))
+    clock.now = 1_800_000_000.0  # the start of a window: two a second, one each half second
+    assert applied(first.apply(change("A0")))
+    assert applied(second.apply(change("B0")))
+    assert clock.now == pytest.approx(1_800_000_000.5), "it waited for the next window"
+
+
+def test_a_request_that_cannot_wait_for_the_rate_goes_back_without_an_attempt(
+    vendor: Vendor, rows: InMemoryVendorRows, store: InMemoryStateStore, clock: Clock
+) -> None:
+    first, second = (Container(vendor, rows, store, clock, per_second=2, rate_wait=0.0) for _ in range(2))
+    first.apply(change("A0"))
+    deferred = turned_back(second.apply(change("B0")))
+    assert "used up" in deferred.reason and deferred.retry_after == pytest.approx(0.5)
+    assert len(vendor.requests) == 1 and counted("RateLimited") == 1
+    assert store.rows["B0"].lease_token is None, "the customer's lease was given back"
+    assert store.rows["B0"].state is None or not store.rows["B0"].state.attempts
+    clock.now += 0.5
+    assert applied(second.apply(change("B0")))
+
+
+def test_one_grant_serves_a_containers_waiting_requests(rows: InMemoryVendorRows, clock: Clock) -> None:
+    limiter = RateLimiter(rows, 100, clock=clock)
+    assert limiter.try_take(wanted=10) == 0.0
+    writes = rows.calls["UpdateItem"]
+    assert [limiter.try_take() for _ in range(9)] == [0.0] * 9
+    assert rows.calls["UpdateItem"] == writes, "the other nine were held locally"
+
+
+def test_a_full_window_is_not_asked_again(rows: InMemoryVendorRows, clock: Clock) -> None:
+    full, late = RateLimiter(rows, 10, clock=clock), RateLimiter(rows, 10, clock=clock)
+    assert full.try_take() == 0.0
+    assert late.try_take() > 0
+    writes = rows.calls["UpdateItem"]
+    assert late.try_take() > 0 and rows.calls["UpdateItem"] == writes
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    steps=st.lists(st.tuples(st.integers(0, 7), st.floats(0, 0.3), st.integers(1, 12)), min_size=1, max_size=300),
+    per_second=st.sampled_from([1, 3, 10, 15, 40, 100]),
+)
+def test_however_many_containers_ask_no_second_grants_more_than_the_rate(
+    steps: list[tuple[int, float, int]], per_second: int
+) -> None:
+    clock, rows = Clock(), InMemoryVendorRows()
+    limiters = [RateLimiter(rows, per_second, clock=clock) for _ in range(8)]
+    started: Counter[int] = Counter()
+    for index, pause, wanted in steps:
+        clock.now += pause
+        if limiters[index].try_take(wanted) == 0.0:
+            started[int(clock.now)] += 1
+    assert max(started.values(), default=0) <= per_second
+
+
+def test_many_containers_take_the_whole_rate_and_no_more(clock: Clock, rows: InMemoryVendorRows) -> None:
+    """Twenty containers, each with more requests waiting than it may send, for ten seconds."""
+    rng = random.Random(5)
+    limiters = [RateLimiter(rows, 50, clock=clock) for _ in range(20)]
+    started: Counter[int] = Counter()
+    while clock.now < 1_800_000_010.0:
+        clock.now += rng.uniform(0, 0.004)
+        limiter, waiting = rng.choice(limiters), rng.randint(1, 10)
+        while waiting and limiter.try_take(wanted=waiting) == 0.0:
+            started[int(clock.now)] += 1
+            waiting -= 1
+    del started[1_800_000_010]
+    assert set(started.values()) == {50}, started
