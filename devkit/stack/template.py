@@ -98,6 +98,9 @@ class Template:
         )
 
 
+_NO_VALUE = object()  # what ``!Ref AWS::NoValue`` resolves to before it is left out
+
+
 class Resolver:
     """Resolves Ref, GetAtt, Sub, Join and If (with the template's Conditions: Equals, Not, And, Or)
     against parameters and the local physical resources."""
@@ -121,14 +124,15 @@ class Resolver:
         }
 
     def resolve(self, value: Any) -> Any:
+        """``value`` resolved; a property or item that is ``!Ref AWS::NoValue`` is left out, as CloudFormation does."""
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            return [item for item in (self.resolve(item) for item in value) if item is not _NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
             ((name, argument),) = value.items()
             if name == "Ref":
-                return self._ref(str(argument))
+                return _NO_VALUE if argument == "AWS::NoValue" else self._ref(str(argument))
             if name == "Fn::GetAtt":
                 logical, attribute = argument if isinstance(argument, list) else str(argument).split(".", 1)
                 return self.physical[logical][attribute]
@@ -142,7 +146,8 @@ class Resolver:
             if name == "Fn::If":
                 condition, when_true, when_false = argument
                 return self.resolve(when_true if self.condition(str(condition)) else when_false)
-        return {key: self.resolve(item) for key, item in value.items()}
+        resolved = {key: self.resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not _NO_VALUE}
 
     def condition(self, name: str) -> bool:
         return self._truth(self.conditions[name])
