@@ -332,3 +332,28 @@ def test_many_containers_take_the_whole_rate_and_no_more(clock: Clock, rows: InM
             waiting -= 1
     del started[1_800_000_010]
     assert set(started.values()) == {50}, started
+
+
+def test_429s_pause_the_vendor_but_never_open_its_circuit(
+    vendor: Vendor, rows: InMemoryVendorRows, store: InMemoryStateStore, clock: Clock
+) -> None:
+    """A vendor counting requests is up: its Retry-After is the instruction, not a reason to stop for a cool-down."""
+    container = Container(vendor, rows, store, clock, threshold=2, cache=0)
+    for n in range(5):
+        vendor.answers = [httpx.Response(429, headers={"Retry-After": "1"})]
+        container.apply(change(f"K{n}"))
+        clock.now += 2
+    assert rows.health.open_until == 0 and rows.health.paused_until > 0
+
+
+def test_a_container_that_keeps_finding_the_rate_used_up_asks_at_most_about_once_a_second(clock: Clock) -> None:
+    rows = InMemoryVendorRows()
+    busy, starved = RateLimiter(rows, 10, clock=clock), RateLimiter(rows, 10, clock=clock)
+    asked = 0
+    for _ in range(300):  # ten seconds in thirtieths: the busy one takes every window's one request first
+        busy.try_take()
+        before = rows.calls["UpdateItem"]
+        starved.try_take()
+        asked += rows.calls["UpdateItem"] - before
+        clock.now += 1 / 30
+    assert asked <= 10 + 4, "once a second once it has backed off, not once a window"

@@ -4,8 +4,10 @@ Time is cut into windows aligned on the second (``windows_per_second`` of them, 
 requests, so that a second's windows allow exactly ``per_second``). One row of the state table counts what
 each window granted: a container takes tokens with one conditional ``UpdateItem`` that adds to the count only
 while it stays within the window's allowance (``custsync.vendor_rows``), for as many requests as it has
-waiting, and hands them out locally until its window ends. A window found full is not asked again: the
-container waits for the next one. Unused tokens lapse with their window, so no window ever grants more.
+waiting, and hands them out locally until its window ends. A window found full is not asked again, and a
+container that keeps finding them full asks every second window, then every fourth, up to once a second: more
+containers than the rate keeps busy cost the row a write a second each, not one a window. Unused tokens
+lapse with their window, so no window ever grants more.
 
 The slack: windows follow each container's clock (Lambda's are kept by the Amazon Time Sync Service), and a
 request granted at the end of a window reaches the vendor a little later. The vendor may therefore count up to
@@ -51,7 +53,8 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._held_window = -1
         self._held = 0
-        self._full_window = -1
+        self._next_ask = -1
+        self._misses = 0
         self._waiting = 0
 
     @property
@@ -68,12 +71,14 @@ class RateLimiter:
             if self._held_window == window and self._held > 0:
                 self._held -= 1
                 return 0.0
-            if self._full_window >= window:
-                return self._until_next(now, window)
+            if window < self._next_ask:
+                return self._until(now, self._next_ask)
             granted = self.store.grant(window, min(max(wanted, 1), self.per_window), self.per_window)
             if granted == 0:
-                self._full_window = window
-                return self._until_next(now, window)
+                self._misses += 1
+                self._next_ask = window + min(2 ** (self._misses - 1), self.windows)
+                return self._until(now, self._next_ask)
+            self._misses = 0
             self._held_window, self._held = window, granted - 1
             return 0.0
 
@@ -97,5 +102,5 @@ class RateLimiter:
             with self._lock:
                 self._waiting -= 1
 
-    def _until_next(self, now: float, window: int) -> float:
-        return max((window + 1) / self.windows - now, 1e-3)
+    def _until(self, now: float, window: int) -> float:
+        return max(window / self.windows - now, 1e-3)

@@ -157,19 +157,10 @@ class VendorRuntime:
     def _retry_or_park(self, record: SQSRecord, exc: RetryableError) -> dict[str, Any]:
         """Park a change given up on; hide any other until its next try (raising, so the record fails back)."""
         deliveries = int(record.attributes.approximate_receive_count or "1")
-        if exc.attempts is not None and exc.attempts >= self.settings.max_attempts:
-            self.queues.park(
-                record, f"gave up after {exc.attempts} attempts: {exc.reason}", "RetryableError", exc.attempts
-            )
+        given_up, delay = next_try(self.settings, exc.attempts, exc.retry_after, deliveries)
+        if given_up is not None:
+            self.queues.park(record, f"{given_up}: {exc.reason}", "RetryableError", exc.attempts)
             return {"outcome": "parked"}
-        if deliveries >= self.settings.max_receives:
-            reason = f"gave up after {deliveries} deliveries without an attempt that passed: {exc.reason}"
-            self.queues.park(record, reason, "RetryableError", exc.attempts)
-            return {"outcome": "parked"}
-        if exc.attempts is not None:
-            delay = exc.retry_after if exc.retry_after is not None else self._backoff(exc.attempts)
-        else:  # a wait (busy, settling, circuit open, AWS down): longer each delivery, so waiting never dead-letters
-            delay = max(exc.retry_after or 0.0, self._backoff(deliveries))
         self.queues.delay([record], delay)
         metrics.add_metric(name="ChangesRetried", unit="Count", value=1)
         logger.warning(
@@ -178,8 +169,25 @@ class VendorRuntime:
         )
         raise RetryLater(exc.reason, delay)
 
-    def _backoff(self, tries: int) -> float:
-        return float(min(self.settings.backoff_base_seconds * 2 ** (tries - 1), self.settings.max_backoff_seconds))
+
+def next_try(
+    settings: VendorSettings, attempts: int | None, retry_after: float | None, deliveries: int
+) -> tuple[str | None, float]:
+    """After a retryable failure: why the change is given up (then parked), or None and the seconds until it is
+    tried again. ``attempts`` is None for a wait that was no attempt (busy, settling, turned back by the
+    vendor's shared limits, AWS down): those wait longer each delivery, so waiting never dead-letters before
+    ``max_receives`` deliveries."""
+    if attempts is not None and attempts >= settings.max_attempts:
+        return f"gave up after {attempts} attempts", 0.0
+    if deliveries >= settings.max_receives:
+        return f"gave up after {deliveries} deliveries without an attempt that passed", 0.0
+    if attempts is not None:
+        return None, retry_after if retry_after is not None else backoff(settings, attempts)
+    return None, max(retry_after or 0.0, backoff(settings, deliveries))
+
+
+def backoff(settings: VendorSettings, tries: int) -> float:
+    return float(min(settings.backoff_base_seconds * 2 ** (tries - 1), settings.max_backoff_seconds))
 
 
 def vendor_guard(settings: VendorSettings) -> VendorGuard:

@@ -22,7 +22,8 @@ from custsync.rate_limit import RateLimiter, Sleep
 from custsync.transport.rest import parse_retry_after
 from custsync.vendor_health import Refusal, VendorHealth
 
-PAUSING_STATUS = frozenset({429, 503})
+THROTTLED = 429
+PAUSING_STATUS = frozenset({THROTTLED, 503})
 
 
 class VendorGuard:
@@ -53,8 +54,9 @@ class VendorGuard:
 
     def record(self, results: Sequence[SendResult | SyncError]) -> None:
         """One vendor call's verdict, however many customers it carried: a success if any passed, a failure if
-        every one failed for a reason worth a retry, none otherwise (refused input says nothing of health)."""
-        sent = [result for result in results if not isinstance(result, Deferred)]
+        every one failed for a reason worth a retry, none otherwise (refused input says nothing of health, nor
+        does a 429: a vendor that counts requests is up, and its Retry-After pauses every container)."""
+        sent = [result for result in results if not _says_nothing_of_health(result)]
         if self.health is None or not sent:
             return
         if any(isinstance(result, SendResult) for result in sent):
@@ -71,6 +73,10 @@ class VendorGuard:
         if remaining is None:
             return self.rate_wait_seconds
         return max(min(self.rate_wait_seconds, remaining - self.call_timeout_seconds), 0.0)
+
+
+def _says_nothing_of_health(result: SendResult | SyncError) -> bool:
+    return isinstance(result, Deferred) or (isinstance(result, SyncError) and result.status == THROTTLED)
 
 
 class GuardedRequests:
