@@ -20,7 +20,7 @@ class Rows(Protocol):
     def elect_prober(self, owner: str, now: float, lease_until: float) -> bool: ...
     def close_circuit(self, owner: str) -> None: ...
     def pause(self, until: float) -> None: ...
-    def grant(self, window: int, wanted: int, per_window: int) -> int: ...
+    def take_slots(self, floor: int, wanted: int, last: int) -> tuple[int, int]: ...
 
 
 @pytest.fixture(params=["dynamodb", "memory"])
@@ -70,20 +70,19 @@ def test_a_pause_is_only_ever_lengthened(rows: Rows) -> None:
     assert rows.read_health() == HealthRow(paused_until=NOW + 25)
 
 
-def test_a_window_grants_its_allowance_and_no_more(rows: Rows) -> None:
-    assert rows.grant(100, 4, per_window=10) == 4, "the first grant of a window starts its count"
-    assert rows.grant(100, 4, per_window=10) == 4
-    assert rows.grant(100, 4, per_window=10) == 2, "what is left"
-    assert rows.grant(100, 1, per_window=10) == 0
-    assert rows.grant(101, 10, per_window=10) == 10, "a new window"
-    assert rows.grant(100, 1, per_window=10) == 0, "a past window grants nothing"
+def test_slots_are_handed_out_in_turn_each_once_and_never_past_the_last_asked_for(rows: Rows) -> None:
+    assert rows.take_slots(floor=100, wanted=4, last=200) == (101, 4), "a count never seen starts at the floor"
+    assert rows.take_slots(floor=100, wanted=4, last=200) == (105, 4)
+    assert rows.take_slots(floor=100, wanted=4, last=110) == (109, 2), "only what is left before the last"
+    assert rows.take_slots(floor=100, wanted=1, last=110) == (111, 0), "none: the next would have been 111"
+    assert rows.take_slots(floor=500, wanted=3, last=600) == (501, 3), "after a quiet spell, it starts again"
 
 
 def test_the_rows_are_the_vendors_own_and_no_customers(stack: Any) -> None:
     table = stack.physical["SyncStateTable"]["Ref"]
     rows = DynamoVendorRows(table, "centra")
     rows.pause(NOW + 5)
-    rows.grant(7, 1, per_window=1)
+    rows.take_slots(7, 1, 100)
     items = stack_items(stack, table)
     assert {(item["vendor"]["S"], item["customer_key"]["S"]) for item in items} == {
         ("centra", HEALTH_KEY),

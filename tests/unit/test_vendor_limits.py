@@ -6,6 +6,7 @@ onto an httpx mock that answers as the test says."""
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -23,7 +24,7 @@ from custsync.engine import EngineSettings, Outcome, SyncEngine
 from custsync.errors import RetryableError, SyncError
 from custsync.model import Customer, CustomerChange
 from custsync.observability import metrics
-from custsync.rate_limit import RateLimiter, windows_per_second
+from custsync.rate_limit import RateLimiter
 from custsync.state_memory import InMemoryStateStore
 from custsync.transport.rest import RestClient
 from custsync.vendor_guard import VendorGuard
@@ -256,28 +257,22 @@ def test_a_503_with_retry_after_pauses_too_and_a_503_without_one_does_not(
 
 
 # -- the rate ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("per_second", "windows"), [(1, 1), (7, 7), (10, 10), (13, 1), (15, 5), (1000, 10)])
-def test_a_second_splits_into_windows_of_whole_requests(per_second: int, windows: int) -> None:
-    assert windows_per_second(per_second) == windows
-
-
-def test_a_request_over_the_rate_waits_for_the_next_window_when_it_may(
+def test_a_request_over_the_rate_waits_for_its_turn_when_it_may(
     vendor: Vendor, rows: InMemoryVendorRows, store: InMemoryStateStore, clock: Clock
 ) -> None:
     first, second = (Container(vendor, rows, store, clock, per_second=2, rate_wait=1.0) for _ in range(2))
-    clock.now = 1_800_000_000.0  # the start of a window: two a second, one each half second
     assert applied(first.apply(change("A0")))
     assert applied(second.apply(change("B0")))
-    assert clock.now == pytest.approx(1_800_000_000.5), "it waited for the next window"
+    assert clock.now == pytest.approx(1_800_000_000.5), "two a second: the second's turn came half a second later"
 
 
-def test_a_request_that_cannot_wait_for_the_rate_goes_back_without_an_attempt(
+def test_a_request_that_cannot_wait_for_its_turn_goes_back_without_an_attempt(
     vendor: Vendor, rows: InMemoryVendorRows, store: InMemoryStateStore, clock: Clock
 ) -> None:
     first, second = (Container(vendor, rows, store, clock, per_second=2, rate_wait=0.0) for _ in range(2))
     first.apply(change("A0"))
     deferred = turned_back(second.apply(change("B0")))
-    assert "used up" in deferred.reason and deferred.retry_after == pytest.approx(0.5)
+    assert "used up" in deferred.reason and deferred.retry_after == pytest.approx(0.5), "how long the queue is"
     assert len(vendor.requests) == 1 and counted("RateLimited") == 1
     assert store.rows["B0"].lease_token is None, "the customer's lease was given back"
     assert store.rows["B0"].state is None or not store.rows["B0"].state.attempts
@@ -285,53 +280,67 @@ def test_a_request_that_cannot_wait_for_the_rate_goes_back_without_an_attempt(
     assert applied(second.apply(change("B0")))
 
 
-def test_one_grant_serves_a_containers_waiting_requests(rows: InMemoryVendorRows, clock: Clock) -> None:
+def test_one_write_serves_a_containers_waiting_requests_each_in_its_turn(
+    rows: InMemoryVendorRows, clock: Clock
+) -> None:
     limiter = RateLimiter(rows, 100, clock=clock)
-    assert limiter.try_take(wanted=10) == 0.0
+    turns = [limiter.turn(1.0, wanted=10)]
     writes = rows.calls["UpdateItem"]
-    assert [limiter.try_take() for _ in range(9)] == [0.0] * 9
-    assert rows.calls["UpdateItem"] == writes, "the other nine were held locally"
+    turns += [limiter.turn(1.0) for _ in range(9)]
+    assert rows.calls["UpdateItem"] == writes, "the other nine turns were taken with the first"
+    assert all(turn.granted for turn in turns)
+    assert [turn.wait for turn in turns] == pytest.approx([n / 100 for n in range(10)]), "one every hundredth of a s"
 
 
-def test_a_full_window_is_not_asked_again(rows: InMemoryVendorRows, clock: Clock) -> None:
-    full, late = RateLimiter(rows, 10, clock=clock), RateLimiter(rows, 10, clock=clock)
-    assert full.try_take() == 0.0
-    assert late.try_take() > 0
+def test_turns_are_first_come_first_served_across_containers_and_a_refusal_costs_one_write(
+    rows: InMemoryVendorRows, clock: Clock
+) -> None:
+    early, late = RateLimiter(rows, 10, clock=clock), RateLimiter(rows, 10, clock=clock)
+    waits = [early.turn(5.0).wait for _ in range(30)]
+    assert waits == pytest.approx([n / 10 for n in range(30)]), "a slot each tenth of a second"
     writes = rows.calls["UpdateItem"]
-    assert late.try_take() > 0 and rows.calls["UpdateItem"] == writes
+    refused = late.turn(2.0)
+    assert not refused.granted and refused.wait == pytest.approx(3.0), "the queue is three seconds long"
+    assert rows.calls["UpdateItem"] == writes + 1
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    steps=st.lists(st.tuples(st.integers(0, 7), st.floats(0, 0.3), st.integers(1, 12)), min_size=1, max_size=300),
+    steps=st.lists(
+        st.tuples(st.integers(0, 7), st.floats(0, 0.3), st.integers(1, 12), st.floats(0, 6)), min_size=1, max_size=300
+    ),
     per_second=st.sampled_from([1, 3, 10, 15, 40, 100]),
 )
-def test_however_many_containers_ask_no_second_grants_more_than_the_rate(
-    steps: list[tuple[int, float, int]], per_second: int
+def test_however_many_containers_ask_no_second_starts_more_than_the_rate(
+    steps: list[tuple[int, float, int, float]], per_second: int
 ) -> None:
     clock, rows = Clock(), InMemoryVendorRows()
     limiters = [RateLimiter(rows, per_second, clock=clock) for _ in range(8)]
-    started: Counter[int] = Counter()
-    for index, pause, wanted in steps:
+    starts: Counter[int] = Counter()
+    for index, pause, wanted, budget in steps:
         clock.now += pause
-        if limiters[index].try_take(wanted) == 0.0:
-            started[int(clock.now)] += 1
-    assert max(started.values(), default=0) <= per_second
+        turn = limiters[index].turn(budget, wanted)
+        if turn.granted:
+            assert turn.wait <= budget
+            starts[math.floor(clock.now + turn.wait)] += 1
+    assert max(starts.values(), default=0) <= per_second
 
 
 def test_many_containers_take_the_whole_rate_and_no_more(clock: Clock, rows: InMemoryVendorRows) -> None:
     """Twenty containers, each with more requests waiting than it may send, for ten seconds."""
     rng = random.Random(5)
     limiters = [RateLimiter(rows, 50, clock=clock) for _ in range(20)]
-    started: Counter[int] = Counter()
+    starts: Counter[int] = Counter()
     while clock.now < 1_800_000_010.0:
         clock.now += rng.uniform(0, 0.004)
         limiter, waiting = rng.choice(limiters), rng.randint(1, 10)
-        while waiting and limiter.try_take(wanted=waiting) == 0.0:
-            started[int(clock.now)] += 1
-            waiting -= 1
-    del started[1_800_000_010]
-    assert set(started.values()) == {50}, started
+        for n in range(waiting):  # the container's waiting requests, each taking its turn
+            turn = limiter.turn(0.2, wanted=waiting - n)
+            if not turn.granted:
+                break
+            starts[math.floor(clock.now + turn.wait)] += 1
+    assert starts[1_800_000_000] <= 50
+    assert {starts[second] for second in range(1_800_000_001, 1_800_000_010)} == {50}, starts
 
 
 def test_429s_pause_the_vendor_but_never_open_its_circuit(
@@ -344,16 +353,3 @@ def test_429s_pause_the_vendor_but_never_open_its_circuit(
         container.apply(change(f"K{n}"))
         clock.now += 2
     assert rows.health.open_until == 0 and rows.health.paused_until > 0
-
-
-def test_a_container_that_keeps_finding_the_rate_used_up_asks_at_most_about_once_a_second(clock: Clock) -> None:
-    rows = InMemoryVendorRows()
-    busy, starved = RateLimiter(rows, 10, clock=clock), RateLimiter(rows, 10, clock=clock)
-    asked = 0
-    for _ in range(300):  # ten seconds in thirtieths: the busy one takes every window's one request first
-        busy.try_take()
-        before = rows.calls["UpdateItem"]
-        starved.try_take()
-        asked += rows.calls["UpdateItem"] - before
-        clock.now += 1 / 30
-    assert asked <= 10 + 4, "once a second once it has backed off, not once a window"

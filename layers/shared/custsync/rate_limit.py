@@ -1,106 +1,99 @@
-"""A vendor's request rate, shared by every container: at most ``per_second`` requests start in any second.
+"""A vendor's request rate, shared by every container: request slots handed out in turn, ``per_second`` a second.
 
-Time is cut into windows aligned on the second (``windows_per_second`` of them, each allowing ``per_window``
-requests, so that a second's windows allow exactly ``per_second``). One row of the state table counts what
-each window granted: a container takes tokens with one conditional ``UpdateItem`` that adds to the count only
-while it stays within the window's allowance (``custsync.vendor_rows``), for as many requests as it has
-waiting, and hands them out locally until its window ends. A window found full is not asked again, and a
-container that keeps finding them full asks every second window, then every fourth, up to once a second: more
-containers than the rate keeps busy cost the row a write a second each, not one a window. Unused tokens
-lapse with their window, so no window ever grants more.
+Slot ``n`` may start at ``n / per_second`` seconds after the Unix epoch. One row of the state table holds the
+last slot handed out; a container takes the next ones with one conditional ``UpdateItem`` that adds to it, for
+as many requests as it has waiting (``custsync.vendor_rows``), and each request waits for its slot's time. A
+slot is handed out once, so no two requests share one, and the slots of any second number ``per_second``.
 
-The slack: windows follow each container's clock (Lambda's are kept by the Amazon Time Sync Service), and a
-request granted at the end of a window reaches the vendor a little later. The vendor may therefore count up to
-one window's allowance more in one of its seconds (``slack``); a vendor counting whole calendar seconds on a
-clock that agrees sees no more than ``per_second``. Waiting is bounded: past its budget a request is not sent.
+- Turns are first come, first served across containers: a container never polls for room, it waits for the slot
+  it got, and one that finds no slot free within its wait budget is refused at once, with how long the queue
+  is (the record goes back with that wait, no attempt spent): more containers than the rate keeps busy cost the
+  row one write a refusal.
+- After a quiet spell the count restarts at now: what went unused is not made up for with a burst. In any second
+  of the containers' clocks (Lambda keeps them with the Amazon Time Sync Service) at most ``per_second`` requests
+  start. The slack is outside the limiter: a request reaches the vendor a little after its slot (the network, a
+  busy container), so a vendor counting whole seconds may see one or two of a second's last slots in the next.
+- A slot taken and not used (its request's container died, say) is not given again: the rate is never exceeded,
+  a little of it may go unused.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
-MAX_WINDOWS_PER_SECOND = 10
 
 
-class TokenStore(Protocol):
-    def grant(self, window: int, wanted: int, per_window: int) -> int:
-        """Take up to ``wanted`` of window ``window``'s ``per_window`` tokens; how many were taken (0: none left)."""
+class SlotStore(Protocol):
+    def take_slots(self, floor: int, wanted: int, last: int) -> tuple[int, int]:
+        """Hand out up to ``wanted`` slots after the last handed out, none of them after ``last``; restart the count
+        at ``floor`` if it is behind it. ``(first slot, how many)``; how many is 0 when ``last`` is too near, and
+        the first slot is then the one that would have come next."""
         ...
 
 
-def windows_per_second(per_second: int) -> int:
-    """The most windows (up to ten) a second splits into with a whole number of requests each: a limit of 10 a
-    second is a request every tenth of a second, one of 15 three every fifth, one of 7 one every seventh."""
-    return max(n for n in range(1, MAX_WINDOWS_PER_SECOND + 1) if per_second % n == 0)
+@dataclass(frozen=True)
+class Turn:
+    """A request's turn: ``granted`` and it may start in ``wait`` seconds; or refused, the queue being ``wait``
+    seconds long beyond what it could wait."""
+
+    granted: bool
+    wait: float
 
 
 class RateLimiter:
-    """One container's share of the vendor's rate: the shared count, and the tokens it holds for this window."""
+    """One container's share of the vendor's rate: the shared count, and the slots it took for its requests."""
 
-    def __init__(self, store: TokenStore, per_second: int, *, clock: Clock = time.time) -> None:
+    def __init__(self, store: SlotStore, per_second: int, *, clock: Clock = time.time) -> None:
         if per_second < 1:
             raise ValueError("a rate limit allows at least one request a second")
         self.store = store
         self.per_second = per_second
-        self.windows = windows_per_second(per_second)
-        self.per_window = per_second // self.windows
         self.clock = clock
         self._lock = threading.Lock()
-        self._held_window = -1
-        self._held = 0
-        self._next_ask = -1
-        self._misses = 0
+        self._held: deque[int] = deque()
         self._waiting = 0
 
-    @property
-    def slack(self) -> int:
-        """How many more than ``per_second`` a vendor may count in one second: one window's allowance."""
-        return self.per_window
-
-    def try_take(self, wanted: int = 1) -> float:
-        """Take a token now: 0.0, or the seconds until one may be had (the next window). ``wanted``: how many
-        requests of this container are waiting, so one grant serves them all."""
+    def turn(self, budget_seconds: float, wanted: int = 1) -> Turn:
+        """A slot for one request that may start within ``budget_seconds``; ``wanted``: how many requests of this
+        container are waiting, so one write serves them all."""
         now = self.clock()
-        window = int(now * self.windows)
+        at = now * self.per_second
         with self._lock:
-            if self._held_window == window and self._held > 0:
-                self._held -= 1
-                return 0.0
-            if window < self._next_ask:
-                return self._until(now, self._next_ask)
-            granted = self.store.grant(window, min(max(wanted, 1), self.per_window), self.per_window)
-            if granted == 0:
-                self._misses += 1
-                self._next_ask = window + min(2 ** (self._misses - 1), self.windows)
-                return self._until(now, self._next_ask)
-            self._misses = 0
-            self._held_window, self._held = window, granted - 1
-            return 0.0
+            while self._held and self._held[0] < at - 1:
+                self._held.popleft()  # a turn missed by more than a slot: used now, it would crowd the next one
+            last = math.floor((now + budget_seconds) * self.per_second)
+            if self._held:  # slots this container took for requests waiting with this one: the next is its turn
+                slot = self._held[0]
+                if slot > last:
+                    return Turn(False, slot / self.per_second - now)
+                return Turn(True, max(self._held.popleft() / self.per_second - now, 0.0))
+            floor = math.ceil(at) - 1
+            first, count = self.store.take_slots(floor, max(wanted, 1), last)
+            if count == 0:
+                return Turn(False, max(first / self.per_second - now, 1 / self.per_second))
+            self._held.extend(range(first + 1, first + count))
+            return Turn(True, max(first / self.per_second - now, 0.0))
 
     def acquire(self, budget_seconds: float, sleep: Sleep = time.sleep) -> float | None:
-        """Wait up to ``budget_seconds`` for a token: None once taken, else the wait it would still have needed."""
-        waited = 0.0
+        """Wait for a slot within ``budget_seconds``: None once it has come, else how long the queue is."""
         with self._lock:
             self._waiting += 1
+            wanted = self._waiting
         try:
-            while True:
-                with self._lock:
-                    wanted = self._waiting
-                wait = self.try_take(wanted)
-                if wait == 0.0:
-                    return None
-                if waited + wait > budget_seconds:
-                    return wait
-                sleep(wait)
-                waited += wait
+            turn = self.turn(budget_seconds, wanted)
         finally:
             with self._lock:
                 self._waiting -= 1
-
-    def _until(self, now: float, window: int) -> float:
-        return max(window / self.windows - now, 1e-3)
+        if not turn.granted:
+            return turn.wait
+        if turn.wait > 0:
+            sleep(turn.wait)
+        return None

@@ -1,5 +1,5 @@
 """The vendor's rows that are not customers, in the state table: its health (``#health``: the shared circuit
-breaker and pause) and its request count (``#rate``: the shared rate limit).
+breaker and pause) and its request slots (``#rate``: the last slot of the shared rate limit handed out).
 
 They live in the vendor's own partition (``vendor`` = its name), so the function's role, limited to its own
 partition by ``dynamodb:LeadingKeys``, covers them; their sort keys start with ``#``, which no customer key can
@@ -22,9 +22,8 @@ if TYPE_CHECKING:
 
 HEALTH_KEY = "#health"
 RATE_KEY = "#rate"
-# "window" is a reserved word in DynamoDB's expressions.
-_RATE_NAMES = {"#w": "window", "#u": "used"}
-_NEW_WINDOW = "attribute_not_exists(#w) OR #w < :w"
+_RATE_NAMES = {"#n": "slot"}
+_BEHIND = "attribute_not_exists(#n) OR #n < :floor"
 _PROBE_IS_OVER = (
     "open_until > :zero AND open_until <= :now AND (attribute_not_exists(probe_until) OR probe_until < :now)"
 )
@@ -66,44 +65,46 @@ class DynamoVendorRows:
         condition = "attribute_not_exists(paused_until) OR paused_until < :until"
         self._update(HEALTH_KEY, "SET paused_until = :until", {":until": _n(until)}, condition=condition)
 
-    # -- rate --------------------------------------------------------------------------------------
-    def grant(self, window: int, wanted: int, per_window: int) -> int:
-        """Add to the window's count only while it stays within ``per_window``: one write when the window is the
-        row's, a second when this is the first grant of a new window, and a smaller ask when fewer are left."""
-        ask = wanted
+    # -- rate ------------------------------------------------------------------------------------
+    def take_slots(self, floor: int, wanted: int, last: int) -> tuple[int, int]:
+        """One write while the count is current (an ADD that keeps it at most ``last``), a second after a quiet
+        spell (the count restarts at ``floor``), and a smaller ask when fewer slots are left before ``last``."""
+        ask = min(wanted, last - floor)
         for _ in range(3):
-            old = self._grant({":w": _n(window), ":k": _n(ask), ":most": _n(per_window - ask)})
-            if old is None:
-                return ask
-            held_window, used = int(_float(old.get("window"))), int(_float(old.get("used")))
-            if held_window < window:  # a new window: the first grant in it starts the count
-                values = {":w": _n(window), ":k": _n(ask)}
-                if self._update(RATE_KEY, "SET #w = :w, #u = :k", values, condition=_NEW_WINDOW, names=_RATE_NAMES):
-                    return ask
+            if ask < 1:
+                break
+            taken, held = self._add_slots(floor, ask, last)
+            if taken is not None:
+                return taken - ask + 1, ask
+            if held is None or held < floor:  # quiet since: restart the count
+                values = {":floor": _n(floor), ":top": _n(floor + ask)}
+                if self._update(RATE_KEY, "SET #n = :top", values, condition=_BEHIND, names=_RATE_NAMES):
+                    return floor + 1, ask
                 continue
-            left = per_window - used if held_window == window else 0
-            if left <= 0:
-                return 0
-            ask = min(ask, left)
-        return 0
+            if held >= last:
+                return held + 1, 0
+            ask = min(ask, last - held)
+        return last + 1, 0
 
-    def _grant(self, values: dict[str, Any]) -> dict[str, Any] | None:
-        """None when granted, else the row as it was (to tell a new window from a full one)."""
+    def _add_slots(self, floor: int, ask: int, last: int) -> tuple[int | None, int | None]:
+        """(the last slot now handed out, None) when taken, else (None, the last one handed out before, if any)."""
         try:
-            self.client.update_item(
+            answer = self.client.update_item(
                 TableName=self.table_name,
                 Key=self._key(RATE_KEY),
-                UpdateExpression="ADD #u :k",
-                ConditionExpression="#w = :w AND #u <= :most",
+                UpdateExpression="ADD #n :k",
+                ConditionExpression="#n >= :floor AND #n <= :most",
                 ExpressionAttributeNames=_RATE_NAMES,
-                ExpressionAttributeValues=values,
+                ExpressionAttributeValues={":k": _n(ask), ":floor": _n(floor), ":most": _n(last - ask)},
+                ReturnValues="UPDATED_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
             if not _condition_failed(exc):
                 raise
-            return cast(dict[str, Any], exc.response).get("Item") or {}
-        return None
+            item = cast(dict[str, Any], exc.response).get("Item") or {}
+            return None, int(item["slot"]["N"]) if "slot" in item else None
+        return int(answer["Attributes"]["slot"]["N"]), None
 
     # -- plumbing ----------------------------------------------------------------------------------
     def _update(

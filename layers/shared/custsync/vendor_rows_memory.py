@@ -14,8 +14,7 @@ from custsync.vendor_health import HealthRow
 class InMemoryVendorRows:
     def __init__(self) -> None:
         self.health = HealthRow()
-        self.window = -1
-        self.used = 0
+        self.slot: int | None = None  # the last request slot handed out
         self.calls: Counter[str] = Counter()  # DynamoDB requests it stands for, by kind: GetItem, UpdateItem
         self._lock = threading.Lock()
 
@@ -50,18 +49,21 @@ class InMemoryVendorRows:
             if self.health.paused_until < until:
                 self.health = replace(self.health, paused_until=until)
 
-    def grant(self, window: int, wanted: int, per_window: int) -> int:
-        """As ``DynamoVendorRows.grant``: one write, a second for a new window's first grant."""
+    def take_slots(self, floor: int, wanted: int, last: int) -> tuple[int, int]:
+        """As ``DynamoVendorRows.take_slots``: one write, a second to restart the count or to ask for fewer."""
         with self._lock:
             self.calls["UpdateItem"] += 1
-            if self.window < window:
+            ask = min(wanted, last - floor)
+            if ask < 1:
+                return last + 1, 0
+            if self.slot is None or self.slot < floor:
                 self.calls["UpdateItem"] += 1
-                self.window, self.used = window, wanted
-                return wanted
-            if self.window > window or self.used >= per_window:
-                return 0
-            granted = min(wanted, per_window - self.used)
-            if granted < wanted:
-                self.calls["UpdateItem"] += 1  # the first ask failed its condition; the smaller one passed
-            self.used += granted
-            return granted
+                self.slot = floor + ask
+                return floor + 1, ask
+            if self.slot >= last:
+                return self.slot + 1, 0
+            if self.slot + ask > last:
+                self.calls["UpdateItem"] += 1
+                ask = last - self.slot
+            self.slot += ask
+            return self.slot - ask + 1, ask

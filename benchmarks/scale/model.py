@@ -9,9 +9,10 @@ What is modelled (SCALE.md lists the assumptions and the AWS limits with their s
 - Containers: each runs one batch at a time, ``calls_per_container`` customers at once (its lanes), with a
   cold start when new; each has its own shared-limit clients, the real ``VendorHealth`` and ``RateLimiter``,
   on one ``InMemoryVendorRows`` that stands for the state table's vendor rows, on the model's clock.
-- Each record: the health check (an open circuit or a pause turns it back: no attempt), the claim, a token
-  (waiting for one up to ``rate_wait_seconds``, else turned back), the call, then the commit or the release
-  with an attempt counted. The engine itself is modelled (two state-table writes a record), not run.
+- Each record: the health check (an open circuit or a pause turns it back: no attempt), the claim, its turn
+  at the rate (waiting for its slot up to ``rate_wait_seconds``, else turned back), the call, then the commit or
+  the release with an attempt counted. The engine itself is modelled (two state-table writes a record), not
+  run; what it decides with is real: the guard's verdicts, ``next_try``.
 - The vendor: a latency per call, a limit of ``rate`` requests in each calendar second (above it: 429 with
   ``Retry-After``), and an outage during which it answers 503.
 """
@@ -43,6 +44,7 @@ FUNCTION_TIMEOUT = 30.0  # template.yaml's Globals
 STATE_WRITE_SECONDS = 0.008  # one conditional UpdateItem, from Lambda to DynamoDB in the same region
 NETWORK_SECONDS = 0.005  # from a container to the vendor
 RESPONSE_OVERHEAD_SECONDS = 0.02  # a batch's bookkeeping: the partial batch response, the visibility changes
+ESM_CYCLE_SECONDS = 0.05  # the event source's receive and invoke, before a batch reaches its container
 
 
 @dataclass(frozen=True)
@@ -137,16 +139,20 @@ class _Clock:
 
 
 class _Queue:
+    """The vendor's queue: visible messages in order, hidden ones by the whole second they come back (SQS takes a
+    visibility timeout in whole seconds), each message's receive count and real attempts."""
+
     def __init__(self, updates: int) -> None:
         self.visible: deque[int] = deque(range(updates))
-        self.hidden: list[tuple[float, int]] = []
+        self.hidden: dict[int, list[int]] = {}
+        self.due: list[int] = []
         self.attempts = [0] * updates
         self.deliveries = [0] * updates
         self.outstanding = updates
 
     def release(self, now: float) -> None:
-        while self.hidden and self.hidden[0][0] <= now:
-            self.visible.append(heapq.heappop(self.hidden)[1])
+        while self.due and self.due[0] <= now:
+            self.visible.extend(self.hidden.pop(heapq.heappop(self.due)))
 
     def receive(self, now: float) -> list[int]:
         self.release(now)
@@ -156,15 +162,18 @@ class _Queue:
         return batch
 
     def hide(self, record: int, until: float) -> None:
-        heapq.heappush(self.hidden, (until, record))
+        second = math.ceil(until)
+        if second not in self.hidden:
+            self.hidden[second] = []
+            heapq.heappush(self.due, second)
+        self.hidden[second].append(record)
 
 
 @dataclass(eq=False)
 class _Container:
     guard: VendorGuard
     limiter: RateLimiter | None
-    waiting: list[tuple[_Invocation, int, float]] = field(default_factory=list)  # lanes waiting for a token
-    wake_at: float = -1.0
+    asking: dict[float, int] = field(default_factory=dict)  # lanes that ask for their turn at the same moment
 
 
 @dataclass(eq=False)
@@ -256,13 +265,13 @@ class Simulation:
         self.active += 1
         self.result.peak_concurrency = max(self.result.peak_concurrency, self.active)
         self.result.invocations += 1
-        started = self.now
+        invoked = started = self.now + ESM_CYCLE_SECONDS
         if self.idle:
             container = self.idle.pop()
         else:
             container = self._container()
             started += self.scenario.cold_start_seconds
-        invocation = _Invocation(container, batch, self.now, started)
+        invocation = _Invocation(container, batch, invoked, started)
         lanes = min(self.settings.calls_per_container, len(batch))
         invocation.lanes = lanes
         for _ in range(lanes):
@@ -306,45 +315,44 @@ class Simulation:
 
     # -- one record ---------------------------------------------------------------------------------------
     def _next_record(self, invocation: _Invocation) -> None:
-        """The lane's next record; those the vendor's health turns back go at once, with no state-table call."""
-        guard = invocation.container.guard
-        while invocation.next < len(invocation.records):
-            record = invocation.records[invocation.next]
-            invocation.next += 1
-            refusal = guard.refusal()
-            if refusal is None:
-                self.result.state_writes += 1  # the claim
-                self.at(self.now + STATE_WRITE_SECONDS, self._take_token, invocation, record, 0.0)
-                return
-            self.result.turned_back[refusal.metric] += 1
-            self._give_back(record, None, refusal.seconds)
-        self._lane_done(invocation)
+        """The lane's next record. When the vendor's health turns one back, it turns back every record of the
+        batch not yet started (the other lanes would meet the same answer): at once, with no state-table call."""
+        if invocation.next >= len(invocation.records):
+            self._lane_done(invocation)
+            return
+        refusal = invocation.container.guard.refusal()
+        if refusal is not None:
+            rest, invocation.next = invocation.records[invocation.next :], len(invocation.records)
+            self.result.turned_back[refusal.metric] += len(rest)
+            for record in rest:
+                self._give_back(record, None, refusal.seconds)
+            self._lane_done(invocation)
+            return
+        record = invocation.records[invocation.next]
+        invocation.next += 1
+        self.result.state_writes += 1  # the claim
+        claimed = self.now + STATE_WRITE_SECONDS
+        invocation.container.asking[claimed] = invocation.container.asking.get(claimed, 0) + 1
+        self.at(claimed, self._take_token, invocation, record)
 
-    def _take_token(self, invocation: _Invocation, record: int, waited: float, wanted: int = 1) -> None:
+    def _take_token(self, invocation: _Invocation, record: int) -> None:
+        """The request's turn at the vendor's rate: it waits for its slot, or goes back when none is free in time.
+        Lanes of a container that ask at the same moment are served by one write, as its threads are."""
         container = invocation.container
         if container.limiter is None:
             self._call(invocation, record)
             return
-        wait = container.limiter.try_take(wanted=max(wanted, len(container.waiting) + 1))
-        if wait == 0.0:
-            self._call(invocation, record)
-            return
+        asking = container.asking.pop(self.now, 1)
+        if asking > 1:
+            container.asking[self.now] = asking - 1
         remaining = invocation.started + FUNCTION_TIMEOUT - self.settings.deadline_margin_seconds - self.now
-        budget = min(self.settings.rate_wait_seconds, remaining - self.settings.call_timeout_seconds)
-        if waited + wait > budget:
+        budget = max(min(self.settings.rate_wait_seconds, remaining - self.settings.call_timeout_seconds), 0.0)
+        turn = container.limiter.turn(budget, wanted=asking)
+        if not turn.granted:
             self.result.turned_back["RateLimited"] += 1
-            self._retry(invocation, record, None, wait)
+            self._retry(invocation, record, None, turn.wait)
             return
-        container.waiting.append((invocation, record, waited + wait))
-        if container.wake_at <= self.now:
-            container.wake_at = self.now + wait
-            self.at(container.wake_at, self._wake, container)
-
-    def _wake(self, container: _Container) -> None:
-        """The next window: the container's waiting lanes ask again (one grant serves as many as it can)."""
-        waiting, container.waiting = container.waiting, []
-        for n, (invocation, record, waited) in enumerate(waiting):
-            self._take_token(invocation, record, waited, wanted=len(waiting) - n)
+        self.at(self.now + turn.wait, self._call, invocation, record)
 
     def _call(self, invocation: _Invocation, record: int) -> None:
         vendor = self.scenario.vendor

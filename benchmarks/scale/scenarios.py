@@ -1,0 +1,105 @@
+"""The scenarios of SCALE.md, how each is sized, and what each costs at list prices.
+
+Sizing (what ``make template`` derives from a vendor.yaml, README "Scaling"): ``max_in_flight`` is the vendor's
+rate times 0.5 s, twice the model's mean call, so the calls the rate allows always have lanes to run on; the
+standard mode's MaximumConcurrency is what keeps them busy, ten lanes a container; provisioned mode keeps the
+fewest pollers (two) and scales to the containers the same in-flight figure needs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from benchmarks.cost import (
+    DYNAMODB_PER_WRITE_UNIT,
+    LAMBDA_ARM_GB_SECOND,
+    LAMBDA_PER_REQUEST,
+    MEMORY_GB,
+    SQS_FIFO_PER_REQUEST,
+    state_row_kib,
+)
+from benchmarks.micro import CUSTOMER
+from benchmarks.scale.model import Result, Scaling, Scenario, Vendor
+
+UPDATES = 1_000_000
+RATES = (10, 100, 1000)
+SECONDS_IN_FLIGHT = 0.5
+OUTAGE_SECONDS = 120.0
+# us-east-1 list prices beside benchmarks/cost.py's (same date): an eventually consistent read is half a unit.
+DYNAMODB_PER_READ_UNIT = 0.125 / 1_000_000
+EPU_HOUR = 0.00925  # an SQS event poller (one EPU) an hour: the Lambda pricing page, "Pricing Example 2"
+
+
+def max_in_flight(rate: int) -> int:
+    return max(2, math.ceil(rate * SECONDS_IN_FLIGHT))
+
+
+def max_concurrency(in_flight: int) -> int:
+    """devkit/vendors.py's default for <Vendor>MaxConcurrency: ten calls a container, 2 to 1,000."""
+    return min(max(math.ceil(in_flight / 10), 2), 1000)
+
+
+def scenario(
+    rate: int, *, limiter: bool, mode: str = "standard", concurrency: int | None = None, updates: int = UPDATES
+) -> Scenario:
+    in_flight = max_in_flight(rate)
+    containers = concurrency or max_concurrency(in_flight)
+    scaling = (
+        Scaling("standard", containers)
+        if mode == "standard"
+        else Scaling("provisioned", max(2, math.ceil(containers / 10)))
+    )
+    # One outage, a quarter of the way through the ideal drain.
+    vendor = Vendor(rate, outage_start=updates / rate / 4, outage_seconds=OUTAGE_SECONDS)
+    name = f"{rate}/s, {scaling.describe()}, {'shared limiter' if limiter else 'no limiter'}"
+    return Scenario(name, updates, vendor, scaling, limiter, in_flight)
+
+
+def table_scenarios(updates: int = UPDATES) -> list[Scenario]:
+    """SCALE.md's table: each rate without and with the shared limiter (sized alike), and provisioned mode."""
+    scenarios = []
+    for rate in RATES:
+        scenarios.append(scenario(rate, limiter=False, updates=updates))
+        scenarios.append(scenario(rate, limiter=True, updates=updates))
+        scenarios.append(scenario(rate, limiter=True, mode="provisioned", updates=updates))
+    return scenarios
+
+
+def thousand_containers(updates: int = UPDATES) -> list[Scenario]:
+    """The event source at its most (1,000 concurrent batches), far more than the vendor needs."""
+    return [scenario(1000, limiter=limiter, concurrency=1000, updates=updates) for limiter in (False, True)]
+
+
+@dataclass(frozen=True)
+class Cost:
+    lambda_requests: float
+    lambda_duration: float
+    sqs: float
+    dynamodb: float
+    pollers: float
+
+    @property
+    def total(self) -> float:
+        return self.lambda_requests + self.lambda_duration + self.sqs + self.dynamodb + self.pollers
+
+
+STATE_WRITE_UNITS = max(1, math.ceil(state_row_kib(CUSTOMER)))
+
+
+def cost_of(result: Result) -> Cost:
+    """List prices (benchmarks/cost.py) of what the run used. SQS: the webhook's send of each update, a receive
+    and a delete a batch, a visibility change a retried record, a send to the DLQ a parked one."""
+    sqs_requests = result.scenario.updates + 2 * result.invocations + result.visibility_changes + result.parked
+    dynamodb = (
+        result.state_writes * STATE_WRITE_UNITS * DYNAMODB_PER_WRITE_UNIT
+        + result.shared_calls["UpdateItem"] * DYNAMODB_PER_WRITE_UNIT
+        + result.shared_calls["GetItem"] * 0.5 * DYNAMODB_PER_READ_UNIT
+    )
+    return Cost(
+        lambda_requests=result.invocations * LAMBDA_PER_REQUEST,
+        lambda_duration=result.invocation_seconds * MEMORY_GB * LAMBDA_ARM_GB_SECOND,
+        sqs=sqs_requests * SQS_FIFO_PER_REQUEST,
+        dynamodb=dynamodb,
+        pollers=result.poller_seconds / 3600 * EPU_HOUR,
+    )
