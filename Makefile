@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: install demo chaos template test unit integration e2e lint typecheck validate build lock schema openapi bench clean
+.PHONY: install demo chaos template test unit integration e2e lint typecheck validate build lock schema openapi bench scale clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -76,6 +76,9 @@ openapi: $(STAMP) ## regenerate openapi.yaml (the webhook and the sync API) from
 
 bench: build ## benchmarks/ -> BENCHMARKS.md
 	$(BIN)/python -m benchmarks.run --write BENCHMARKS.md
+
+scale: $(STAMP) ## the simulation of one vendor at scale (1,000,000 updates, a thousand containers) -> SCALE.md
+	$(BIN)/python -m benchmarks.scale.report --write SCALE.md
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

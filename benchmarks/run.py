@@ -23,6 +23,7 @@ for extra in ("functions", "layers/shared"):
 
 from benchmarks.cost import cost_section  # noqa: E402
 from benchmarks.functions import function_rows, in_memory_concurrency_row  # noqa: E402
+from benchmarks.limits import limits_rows  # noqa: E402
 from benchmarks.micro import CUSTOMER, mapping_row, redaction_rows, wsdl_rows  # noqa: E402
 from benchmarks.stats import Row, Samples, table  # noqa: E402
 from devkit.stack.artifact import BuiltArtifact, size_report  # noqa: E402
@@ -122,6 +123,7 @@ def main() -> int:
     with moto_process() as moto, LocalStack(ROOT, secrets, log_dir=workdir, moto_endpoint=moto) as stack:
         rows, figures = function_rows(stack, workdir, args.runs)
         rows.append(in_memory_concurrency_row(stack, args.runs))
+        rows += limits_rows(stack, args.runs)
     rows += [xray_row(args.runs), bytecode_row(args.runs, workdir), layer_row()]
     rows += [*redaction_rows(), mapping_row(), *wsdl_rows()]
     markdown = table(rows)

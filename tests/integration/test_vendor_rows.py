@@ -20,7 +20,7 @@ class Rows(Protocol):
     def elect_prober(self, owner: str, now: float, lease_until: float) -> bool: ...
     def close_circuit(self, owner: str) -> None: ...
     def pause(self, until: float) -> None: ...
-    def take_slots(self, floor: int, wanted: int, last: int) -> tuple[int, int]: ...
+    def take_slots(self, floor: int, wanted: int, last: int, *, behind: bool = False) -> tuple[int, int]: ...
 
 
 @pytest.fixture(params=["dynamodb", "memory"])
@@ -76,6 +76,8 @@ def test_slots_are_handed_out_in_turn_each_once_and_never_past_the_last_asked_fo
     assert rows.take_slots(floor=100, wanted=4, last=110) == (109, 2), "only what is left before the last"
     assert rows.take_slots(floor=100, wanted=1, last=110) == (111, 0), "none: the next would have been 111"
     assert rows.take_slots(floor=500, wanted=3, last=600) == (501, 3), "after a quiet spell, it starts again"
+    assert rows.take_slots(floor=900, wanted=2, last=1000, behind=True) == (901, 2), "as the caller expected"
+    assert rows.take_slots(floor=900, wanted=2, last=1000, behind=True) == (903, 2), "not behind after all"
 
 
 def test_the_rows_are_the_vendors_own_and_no_customers(stack: Any) -> None:

@@ -66,25 +66,50 @@ class DynamoVendorRows:
         self._update(HEALTH_KEY, "SET paused_until = :until", {":until": _n(until)}, condition=condition)
 
     # -- rate ------------------------------------------------------------------------------------
-    def take_slots(self, floor: int, wanted: int, last: int) -> tuple[int, int]:
-        """One write while the count is current (an ADD that keeps it at most ``last``), a second after a quiet
-        spell (the count restarts at ``floor``), and a smaller ask when fewer slots are left before ``last``."""
+    def take_slots(self, floor: int, wanted: int, last: int, *, behind: bool = False) -> tuple[int, int]:
+        """One write: an ADD that keeps the count at most ``last`` while it is current, or (``behind``: the caller
+        expects a quiet spell) a SET that restarts it at ``floor``. A second when the guess was wrong, and a
+        smaller ask when fewer slots are left before ``last``."""
         ask = min(wanted, last - floor)
         for _ in range(3):
             if ask < 1:
                 break
-            taken, held = self._add_slots(floor, ask, last)
-            if taken is not None:
-                return taken - ask + 1, ask
-            if held is None or held < floor:  # quiet since: restart the count
+            if behind:
                 values = {":floor": _n(floor), ":top": _n(floor + ask)}
-                if self._update(RATE_KEY, "SET #n = :top", values, condition=_BEHIND, names=_RATE_NAMES):
+                held = self._restart(values)
+                if held is None:
                     return floor + 1, ask
+                behind = False
+            else:
+                taken, held = self._add_slots(floor, ask, last)
+                if taken is not None:
+                    return taken - ask + 1, ask
+            if held is None or held < floor:
+                behind = True
                 continue
             if held >= last:
                 return held + 1, 0
             ask = min(ask, last - held)
         return last + 1, 0
+
+    def _restart(self, values: dict[str, Any]) -> int | None:
+        """Restart the count if it is behind: None when done, else the last slot handed out (it was not behind)."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=self._key(RATE_KEY),
+                UpdateExpression="SET #n = :top",
+                ConditionExpression=_BEHIND,
+                ExpressionAttributeNames=_RATE_NAMES,
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
+            item = cast(dict[str, Any], exc.response).get("Item") or {}
+            return int(item["slot"]["N"])
+        return None
 
     def _add_slots(self, floor: int, ask: int, last: int) -> tuple[int | None, int | None]:
         """(the last slot now handed out, None) when taken, else (None, the last one handed out before, if any)."""

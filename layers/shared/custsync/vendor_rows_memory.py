@@ -49,17 +49,21 @@ class InMemoryVendorRows:
             if self.health.paused_until < until:
                 self.health = replace(self.health, paused_until=until)
 
-    def take_slots(self, floor: int, wanted: int, last: int) -> tuple[int, int]:
-        """As ``DynamoVendorRows.take_slots``: one write, a second to restart the count or to ask for fewer."""
+    def take_slots(self, floor: int, wanted: int, last: int, *, behind: bool = False) -> tuple[int, int]:
+        """As ``DynamoVendorRows.take_slots``: one write when ``behind`` guesses right, a second when it does not or
+        fewer slots are left than asked for."""
         with self._lock:
             self.calls["UpdateItem"] += 1
             ask = min(wanted, last - floor)
             if ask < 1:
                 return last + 1, 0
-            if self.slot is None or self.slot < floor:
+            is_behind = self.slot is None or self.slot < floor
+            if behind != is_behind:
                 self.calls["UpdateItem"] += 1
+            if is_behind:
                 self.slot = floor + ask
                 return floor + 1, ask
+            assert self.slot is not None
             if self.slot >= last:
                 return self.slot + 1, 0
             if self.slot + ask > last:
