@@ -9,7 +9,6 @@ fewest pollers (two) and scales to the containers the same in-flight figure need
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from benchmarks.cost import (
     DYNAMODB_PER_WRITE_UNIT,
@@ -17,6 +16,7 @@ from benchmarks.cost import (
     LAMBDA_PER_REQUEST,
     MEMORY_GB,
     SQS_FIFO_PER_REQUEST,
+    Cost,
     state_row_kib,
 )
 from benchmarks.micro import CUSTOMER
@@ -71,19 +71,6 @@ def thousand_containers(updates: int = UPDATES) -> list[Scenario]:
     return [scenario(1000, limiter=limiter, concurrency=1000, updates=updates) for limiter in (False, True)]
 
 
-@dataclass(frozen=True)
-class Cost:
-    lambda_requests: float
-    lambda_duration: float
-    sqs: float
-    dynamodb: float
-    pollers: float
-
-    @property
-    def total(self) -> float:
-        return self.lambda_requests + self.lambda_duration + self.sqs + self.dynamodb + self.pollers
-
-
 STATE_WRITE_UNITS = max(1, math.ceil(state_row_kib(CUSTOMER)))
 
 
@@ -101,5 +88,6 @@ def cost_of(result: Result) -> Cost:
         lambda_duration=result.invocation_seconds * MEMORY_GB * LAMBDA_ARM_GB_SECOND,
         sqs=sqs_requests * SQS_FIFO_PER_REQUEST,
         dynamodb=dynamodb,
+        logs=0.0,  # the same in every scenario: left out
         pollers=result.poller_seconds / 3600 * EPU_HOUR,
     )

@@ -188,13 +188,21 @@ def test_an_outage_seen_by_one_container_stops_the_others_once_their_view_is_ren
     assert counted("CircuitOpen") == 10
 
 
-def test_after_the_cool_down_one_container_probes_and_its_success_reopens_the_vendor_to_all(
+def cooled_down(
     vendor: Vendor, rows: InMemoryVendorRows, store: InMemoryStateStore, clock: Clock
-) -> None:
+) -> tuple[Container, Container]:
+    """Two containers, after the first opened the circuit (one failure) and its cool-down (30 s) is over."""
     first, second = (Container(vendor, rows, store, clock, threshold=1, cooldown=30, cache=0) for _ in range(2))
     vendor.answers = [httpx.Response(503)]
     first.apply(change("A0"))
     clock.now += 31
+    return first, second
+
+
+def test_after_the_cool_down_one_container_probes_and_its_success_reopens_the_vendor_to_all(
+    vendor: Vendor, rows: InMemoryVendorRows, store: InMemoryStateStore, clock: Clock
+) -> None:
+    first, second = cooled_down(vendor, rows, store, clock)
     assert applied(first.apply(change("A1"))), "the probe"
     assert rows.health == HealthRow(), "closed for every container"
     assert applied(second.apply(change("B0")))
@@ -203,10 +211,7 @@ def test_after_the_cool_down_one_container_probes_and_its_success_reopens_the_ve
 def test_while_one_container_probes_the_others_wait_and_a_failed_probe_opens_the_circuit_again(
     vendor: Vendor, rows: InMemoryVendorRows, store: InMemoryStateStore, clock: Clock
 ) -> None:
-    first, second = (Container(vendor, rows, store, clock, threshold=1, cooldown=30, cache=0) for _ in range(2))
-    vendor.answers = [httpx.Response(503)]
-    first.apply(change("A0"))
-    clock.now += 31
+    first, second = cooled_down(vendor, rows, store, clock)
     assert first.guard.refusal() is None, "elected to probe"
     refused = second.guard.refusal()
     assert refused is not None and refused.metric == "CircuitOpen" and "probed" in refused.reason
