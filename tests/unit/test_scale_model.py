@@ -71,7 +71,7 @@ def test_the_event_source_ramps_up_as_lambda_documents() -> None:
 def test_the_report_has_a_row_for_each_scenario_and_says_what_it_assumed() -> None:
     table = [Simulation(s).run() for s in table_scenarios(600)[3:5]]
     thousand = [Simulation(s).run() for s in thousand_containers(600)[1:]]
-    text = document(table, thousand, 600, 1.0)
+    text = document(table, thousand, 600, 600, 1.0)
     assert row(table[1]) in text and row(thousand[0]) in text
     for heading in ("## The model's assumptions", "## The AWS limits and prices used, and where they come from"):
         assert heading in text
