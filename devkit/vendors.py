@@ -187,11 +187,10 @@ def limits(name: str, own: dict[str, Any]) -> dict[str, int]:
     return {**DEFAULT_LIMITS, **given}
 
 
-def max_concurrency(settings: dict[str, str], vendor_limits: dict[str, int]) -> int:
-    """The instances that keep ``max_in_flight`` calls going, each making GROUP_CONCURRENCY at once: the default
-    of the vendor's MaxConcurrency parameter, within what Lambda accepts (2 to 1,000)."""
-    group = int(settings.get("GROUP_CONCURRENCY", GROUP_CONCURRENCY))
-    return min(max(math.ceil(vendor_limits["max_in_flight"] / group), 2), 1000)
+def max_concurrency(max_in_flight: int, group_concurrency: int = GROUP_CONCURRENCY) -> int:
+    """The instances that keep ``max_in_flight`` calls going, each making ``group_concurrency`` at once: the
+    default of the vendor's MaxConcurrency parameter, within what Lambda accepts (2 to 1,000)."""
+    return min(max(math.ceil(max_in_flight / group_concurrency), 2), 1000)
 
 
 def _fields(root: Path, name: str) -> dict[str, str]:
@@ -210,7 +209,9 @@ def _fields(root: Path, name: str) -> dict[str, str]:
         "secret": _quoted(own["secret"]),
         "placeholder": _quoted(own["secret_placeholder"]),
         "environment": "".join(f"        {key}: {json.dumps(value)}\n" for key, value in settings.items()),
-        "max_concurrency": str(max_concurrency(settings, vendor_limits)),
+        "max_concurrency": str(
+            max_concurrency(vendor_limits["max_in_flight"], int(settings.get("GROUP_CONCURRENCY", GROUP_CONCURRENCY)))
+        ),
     }
 
 

@@ -21,6 +21,7 @@ from benchmarks.cost import (
 )
 from benchmarks.micro import CUSTOMER
 from benchmarks.scale.model import Result, Scaling, Scenario, Vendor
+from devkit.vendors import max_concurrency
 
 UPDATES = 1_000_000
 # A thousand containers turn a backlog over in seconds whenever the vendor is paused or its circuit is open: every
@@ -36,11 +37,6 @@ EPU_HOUR = 0.00925  # an SQS event poller (one EPU) an hour: the Lambda pricing 
 
 def max_in_flight(rate: int) -> int:
     return max(2, math.ceil(rate * SECONDS_IN_FLIGHT))
-
-
-def max_concurrency(in_flight: int) -> int:
-    """devkit/vendors.py's default for <Vendor>MaxConcurrency: ten calls a container, 2 to 1,000."""
-    return min(max(math.ceil(in_flight / 10), 2), 1000)
 
 
 def scenario(
