@@ -105,6 +105,34 @@ def costs(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def findings(table: list[Result], thousand: list[Result]) -> str:
+    """What the tables say, in numbers taken from them."""
+    limited = [r for r in [*table, *thousand] if r.scenario.limiter]
+    unlimited = [r for r in [*table, *thousand] if not r.scenario.limiter]
+    over = max(r.busiest_second / r.scenario.vendor.rate for r in unlimited)
+    above = max(r.busiest_second - r.scenario.vendor.rate for r in limited)
+    busiest = "never above its rate" if above <= 0 else f"at most {above} above its rate"
+    lines = [
+        f"- **With the shared limiter** the vendor's busiest second is {busiest} in every scenario, "
+        f"{sum(r.throttled for r in limited):,} 429s in all, and {sum(r.parked for r in limited):,} updates parked.",
+        f"- **Without it** the same containers send up to {over:.1f}x the vendor's rate in a second: "
+        f"{sum(r.throttled for r in unlimited):,} 429s in all, {sum(r.parked for r in unlimited):,} updates parked. "
+        "Each 429's Retry-After pauses every container, so the records meeting the pause go back, again and again.",
+    ]
+    by_rate = {(r.scenario.vendor.rate, r.scenario.limiter, r.scenario.scaling.mode): r for r in table}
+    for rate in sorted({r.scenario.vendor.rate for r in table}):
+        without, with_ = by_rate.get((rate, False, "standard")), by_rate.get((rate, True, "standard"))
+        provisioned = by_rate.get((rate, True, "provisioned"))
+        if without and with_ and provisioned:
+            lines.append(
+                f"- At {rate:,}/s the limiter drains {without.drained_at / with_.drained_at:.1f}x faster than the "
+                f"same containers without it ({duration(with_.drained_at)} against {duration(without.drained_at)}); "
+                f"provisioned mode takes {duration(provisioned.drained_at)} for "
+                f"${cost_of(provisioned).total:,.2f} (standard: ${cost_of(with_).total:,.2f})."
+            )
+    return "\n".join(lines)
+
+
 def document(table: list[Result], thousand: list[Result], updates: int, thousand_updates: int, seconds: float) -> str:
     defaults = VendorSettings(vendor="v", state_table="t", vendor_secret_name="s", dlq_url="q")
     vendor = Vendor(rate=1)
@@ -122,6 +150,10 @@ the model does, and what decides in it is this repository's own code: the shared
 and the runtime's retry-or-park verdict (`custsync.runtime.next_try`). The rest is modelled: the event source,
 the containers, the engine's state-table calls, the vendor. The model is `benchmarks/scale/model.py`; a small
 version runs in the tests (`tests/unit/test_scale_model.py`).
+
+## What it shows
+
+{findings(table, thousand)}
 
 ## The table
 
