@@ -9,7 +9,7 @@ CHECKS_STAMP := $(CHECKS)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: install demo chaos template test test-bulk unit integration e2e lint typecheck validate security build lock schema openapi bench bench-enqueue clean
+.PHONY: install demo chaos template test test-bulk unit integration e2e lint typecheck validate security build lock schema openapi bench bench-enqueue scale clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -96,6 +96,9 @@ bench: build ## benchmarks/ -> BENCHMARKS.md
 
 bench-enqueue: $(STAMP) ## custsync enqueue of a 1,000,000-row CSV alone: rows a second and peak RSS
 	$(BIN)/python -m benchmarks.enqueue
+
+scale: $(STAMP) ## the simulation of one vendor at scale (1,000,000 updates, a thousand containers) -> SCALE.md
+	$(BIN)/python -m benchmarks.scale.report --write SCALE.md
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

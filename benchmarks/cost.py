@@ -35,10 +35,11 @@ class Cost:
     sqs: float
     dynamodb: float
     logs: float
+    pollers: float = 0.0  # provisioned mode's event pollers (benchmarks/scale)
 
     @property
     def total(self) -> float:
-        return self.lambda_requests + self.lambda_duration + self.sqs + self.dynamodb + self.logs
+        return self.lambda_requests + self.lambda_duration + self.sqs + self.dynamodb + self.logs + self.pollers
 
 
 def state_row_kib(customer: Mapping[str, object]) -> float:

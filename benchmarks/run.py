@@ -27,6 +27,7 @@ from benchmarks.flood import flood_section  # noqa: E402
 from benchmarks.flood import measure as flood_row  # noqa: E402
 from benchmarks.functions import function_rows, in_memory_concurrency_row  # noqa: E402
 from benchmarks.geo import first_address_row  # noqa: E402
+from benchmarks.limits import limits_rows  # noqa: E402
 from benchmarks.micro import CUSTOMER, mapping_row, redaction_rows, wsdl_rows  # noqa: E402
 from benchmarks.stats import Row, Samples, table  # noqa: E402
 from devkit.stack.artifact import BuiltArtifact, size_report  # noqa: E402
@@ -129,6 +130,7 @@ def main() -> int:
         rows.append(in_memory_concurrency_row(stack, args.runs))
         flood, flood_figures = flood_row(stack, workdir, args.runs)
         rows.append(flood)
+        rows += limits_rows(stack, args.runs)
     rows += [xray_row(args.runs), bytecode_row(args.runs, workdir), layer_row(), first_address_row(args.runs)]
     rows += [*redaction_rows(), mapping_row(), *wsdl_rows()]
     rows += enqueue_rows(args.enqueue_rows) if args.enqueue_rows else []

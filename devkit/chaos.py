@@ -18,20 +18,15 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from devkit.simulators.base import Simulator
-from devkit.stack.artifact import BuiltArtifact
-from devkit.stack.emulator import Emulator
 from devkit.stack.local import LocalStack
 from devkit.stack.outage import OutageProxy
-from devkit.stack.pump import sqs_event
-
-if TYPE_CHECKING:
-    from mypy_boto3_sqs import SQSClient
+from devkit.stack.workers import Worker
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 # Timings scaled down so that the run takes minutes, in the same proportions as deployed: the lease
@@ -220,45 +215,6 @@ class Workload:
 
 
 @dataclass
-class Worker:
-    """One of a queue's consumers: receive a batch, invoke the function under the emulator, delete what passed."""
-
-    vendor: str
-    emulator: Emulator
-    sqs: SQSClient
-    queue_url: str
-    queue_arn: str
-    invocations: int = 0
-    failed_invocations: int = 0
-    busy: bool = False
-    stopping: threading.Event = field(default_factory=threading.Event)
-
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            messages = self.sqs.receive_message(
-                QueueUrl=self.queue_url,
-                MaxNumberOfMessages=10,
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-                WaitTimeSeconds=0,
-            ).get("Messages", [])
-            if not messages:
-                time.sleep(0.1)
-                continue
-            self.busy = True
-            response = self.emulator.invoke(sqs_event(messages, self.queue_arn), timeout=FUNCTION_TIMEOUT + 10)
-            self.busy = False
-            self.invocations += 1
-            if isinstance(response, dict) and "errorType" in response:
-                self.failed_invocations += 1
-                continue  # Lambda leaves the whole batch for the queue's visibility timeout
-            failed = {item["itemIdentifier"] for item in (response or {}).get("batchItemFailures", [])}
-            for message in messages:
-                if message["MessageId"] not in failed:
-                    self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-
-@dataclass
 class Report:
     config: ChaosConfig
     changes: int = 0
@@ -350,21 +306,15 @@ class Chaos:
         return self.report
 
     def _start_workers(self) -> None:
-        artifact = BuiltArtifact(self.stack.root)
         for vendor in self.config.vendors:
             function = f"{vendor.capitalize()}Function"
-            url, arn = self.stack.queue_of(function)
+            url, _ = self.stack.queue_of(function)
             self.stack.sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": str(QUEUE_VISIBILITY)})
-            spec = replace(self.stack.template.function(function), timeout=FUNCTION_TIMEOUT)
-            environment = {
-                **self.stack.emulated_environment(function),
-                **FUNCTION_ENVIRONMENT,
-                "AWS_ENDPOINT_URL_DYNAMODB": self.proxy.url,
-            }
-            for n in range(self.config.workers):
-                emulator = Emulator(spec, environment, artifact, self.stack.log_dir / f"{vendor}-{n}.log").start()
-                # Polling as Lambda's event source mapping does: with the function's role.
-                self.workers.append(Worker(vendor, emulator, self.stack.sqs_as(function), url, arn))
+            environment = {**FUNCTION_ENVIRONMENT, "AWS_ENDPOINT_URL_DYNAMODB": self.proxy.url}
+            emulators = self.stack.replicas(
+                function, self.config.workers, environment=environment, timeout=FUNCTION_TIMEOUT, log_prefix=vendor
+            )
+            self.workers.extend(self.stack.workers(function, emulators))
 
     def _feed(self) -> None:
         """Send in waves, keeping every queue shallow: moto's FIFO receive slows sharply as a queue deepens."""

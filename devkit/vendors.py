@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -28,10 +29,12 @@ MARKER = re.compile(r"^(?P<indent> *)# >>> vendors: (?P<part>[\w-]+).*$")
 PARAMETER = """\
 {Title}MaxConcurrency:
   Type: Number
-  Default: 5
+  Default: {max_concurrency}
   MinValue: 2
   MaxValue: 1000
-  Description: Most {Title} function instances the queue invokes at once; also {Title}'s rate guard.
+  Description: >-
+    Most {Title} function instances the queue invokes at once (EventSourceScaling MaximumConcurrency); the
+    default is what {Title}'s max_in_flight (functions/{name}/vendor.yaml) keeps busy.
 """
 # Every function's role: trusted by Lambda alone; writes only to its own log group; reads the routing parameter
 # when one is set; sends X-Ray segments only when Tracing is Active (X-Ray's actions take no resource).
@@ -178,6 +181,8 @@ RESOURCES = """\
         STATE_TABLE: !Ref SyncStateTable
         VENDOR_SECRET_NAME: !Ref {Title}Secret
         DLQ_URL: !Ref {Title}DLQ
+        EVENT_SOURCE_MAX_CONCURRENCY: !If [ProvisionedPolling, "", !Ref {Title}MaxConcurrency]
+        EVENT_SOURCE_MAX_POLLERS: !If [ProvisionedPolling, !Ref ProvisionedMaximumPollers, ""]
 {environment}    Events:
       Queue:
         Type: SQS
@@ -185,8 +190,15 @@ RESOURCES = """\
           Queue: !GetAtt {Title}Queue.Arn
           BatchSize: 10
           FunctionResponseTypes: [ReportBatchItemFailures]
-          ScalingConfig:
-            MaximumConcurrency: !Ref {Title}MaxConcurrency
+          ScalingConfig: !If
+            - ProvisionedPolling
+            - !Ref AWS::NoValue
+            - MaximumConcurrency: !Ref {Title}MaxConcurrency
+          ProvisionedPollerConfig: !If
+            - ProvisionedPolling
+            - MinimumPollers: !Ref ProvisionedMinimumPollers
+              MaximumPollers: !Ref ProvisionedMaximumPollers
+            - !Ref AWS::NoValue
       Api:
         Type: Api
         Properties:
@@ -220,9 +232,16 @@ def manifest(root: Path, name: str) -> dict[str, Any]:
 
 # Settings every vendor function gets unless its vendor.yaml's ``environment`` says otherwise.
 DEFAULT_ENVIRONMENT = {"MAX_ATTEMPTS": "5"}
+# A vendor's limits for all its containers together (vendor.yaml's ``limits``), when its vendor.yaml names none.
+DEFAULT_LIMITS = {"requests_per_second": 25, "max_in_flight": 50}
+LIMIT_SETTINGS = {"requests_per_second": "REQUESTS_PER_SECOND", "max_in_flight": "MAX_IN_FLIGHT"}
 # What the template wires itself; a vendor.yaml cannot set these.
-WIRED = frozenset({"VENDOR", "STATE_TABLE", "VENDOR_SECRET_NAME", "DLQ_URL"})
+WIRED = frozenset(
+    {"VENDOR", "STATE_TABLE", "VENDOR_SECRET_NAME", "DLQ_URL"}
+    | {"EVENT_SOURCE_MAX_CONCURRENCY", "EVENT_SOURCE_MAX_POLLERS", *LIMIT_SETTINGS.values()}
+)
 SETTING_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+GROUP_CONCURRENCY = 10  # custsync.config.VendorSettings.group_concurrency's default
 
 
 def environment(name: str, own: dict[str, Any]) -> dict[str, str]:
@@ -241,10 +260,32 @@ def environment(name: str, own: dict[str, Any]) -> dict[str, str]:
     return {**DEFAULT_ENVIRONMENT, **{key: str(value) for key, value in given.items()}}
 
 
+def limits(name: str, own: dict[str, Any]) -> dict[str, int]:
+    """The vendor's ``limits``: requests a second and calls in flight, for all its containers together (every
+    HTTP request counts). Where its docs publish none they are settings, ``DEFAULT_LIMITS`` unless given."""
+    given = own.get("limits") or {}
+    if not isinstance(given, dict) or set(given) - set(DEFAULT_LIMITS):
+        raise ValueError(f"functions/{name}/vendor.yaml: limits takes {' and '.join(DEFAULT_LIMITS)}")
+    for key, value in given.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"functions/{name}/vendor.yaml: limits: {key} must be a whole number of at least 1")
+    return {**DEFAULT_LIMITS, **given}
+
+
+def max_concurrency(max_in_flight: int, group_concurrency: int = GROUP_CONCURRENCY) -> int:
+    """The instances that keep ``max_in_flight`` calls going, each making ``group_concurrency`` at once: the
+    default of the vendor's MaxConcurrency parameter, within what Lambda accepts (2 to 1,000)."""
+    return min(max(math.ceil(max_in_flight / group_concurrency), 2), 1000)
+
+
 def _fields(root: Path, name: str) -> dict[str, str]:
     own = manifest(root, name)
     title = name.capitalize()
-    settings = environment(name, own)
+    vendor_limits = limits(name, own)
+    settings = {
+        **environment(name, own),
+        **{LIMIT_SETTINGS[key]: str(value) for key, value in vendor_limits.items()},
+    }
     fields = {
         "name": name,
         "Title": title,
@@ -252,6 +293,9 @@ def _fields(root: Path, name: str) -> dict[str, str]:
         "description": own["description"],
         "secret": _quoted(own["secret"]),
         "environment": "".join(f"        {key}: {json.dumps(value)}\n" for key, value in settings.items()),
+        "max_concurrency": str(
+            max_concurrency(vendor_limits["max_in_flight"], int(settings.get("GROUP_CONCURRENCY", GROUP_CONCURRENCY)))
+        ),
     }
     return {**fields, "role": role(name, VENDOR_STATEMENTS.format(**fields))}
 

@@ -8,16 +8,23 @@ A simulator subclasses ``Simulator``, declares its routes and implements
 - ``GET  /_sim/state``  the vendor-side records
 - ``GET  /_sim/calls``  every call received (method, path, headers, body)
 - ``POST /_sim/faults`` queue a fault, body as ``Fault``'s fields
-- ``POST /_sim/reset``  clear records, calls and faults
+- ``POST /_sim/reset``  clear records, calls, faults and the rate limit
+- ``GET|POST /_sim/rate-limit`` the requests counted per second; ``{"per_second": N}`` sets a limit
+
+A rate limit (``limit_rate``) answers every request above ``per_second`` in a second with 429 and
+``Retry-After``, in the vendor's own error shape, as a vendor counting requests per second does; the
+simulator counts what arrived and what it refused in each second, and the most requests in flight at once.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import socket
 import struct
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -55,6 +62,7 @@ class RecordedCall:
     headers: dict[str, str]
     body: bytes
     status: int = 0
+    at: float = 0.0  # when it arrived (the simulator's clock)
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -95,6 +103,33 @@ class FaultQueue:
             return sum(fault.count for fault in self._faults)
 
 
+@dataclass
+class RateLimit:
+    """At most ``per_second`` requests in each second of ``clock`` (whole seconds, as a vendor counting requests
+    per second does); ``arrived`` and ``refused`` count each second's requests."""
+
+    per_second: int
+    clock: Callable[[], float] = time.time
+    arrived: Counter[int] = field(default_factory=Counter)
+    refused: Counter[int] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def admit(self) -> float | None:
+        """None when the request is within the limit, else the seconds until the next second starts."""
+        now = self.clock()
+        second = math.floor(now)
+        with self._lock:
+            self.arrived[second] += 1
+            if self.arrived[second] <= self.per_second:
+                return None
+            self.refused[second] += 1
+        return second + 1 - now
+
+    def as_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return {"per_second": self.per_second, "arrived": dict(self.arrived), "refused": dict(self.refused)}
+
+
 Handler = Callable[..., Response]
 
 
@@ -108,12 +143,16 @@ class Simulator:
         self.calls: list[RecordedCall] = []
         self.faults = FaultQueue()
         self.lock = threading.RLock()
+        self.rate_limit: RateLimit | None = None
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self._map = Map(
             [
                 Rule("/_sim/state", endpoint="_sim_state", methods=["GET"]),
                 Rule("/_sim/calls", endpoint="_sim_calls", methods=["GET"]),
                 Rule("/_sim/faults", endpoint="_sim_faults", methods=["POST"]),
                 Rule("/_sim/reset", endpoint="_sim_reset", methods=["POST"]),
+                Rule("/_sim/rate-limit", endpoint="_sim_rate_limit", methods=["GET", "POST"]),
                 *self.rules(),
             ]
         )
@@ -146,6 +185,13 @@ class Simulator:
             self.records.clear()
             self.calls.clear()
             self.faults.clear()
+            self.rate_limit = None
+            self.peak_in_flight = 0
+
+    def limit_rate(self, per_second: int, clock: Callable[[], float] = time.time) -> RateLimit:
+        """From now on, answer 429 to every request over ``per_second`` in a second (counts start afresh)."""
+        self.rate_limit = RateLimit(per_second, clock)
+        return self.rate_limit
 
     # -- WSGI --------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -162,12 +208,27 @@ class Simulator:
             query=request.query_string.decode(),
             headers=dict(request.headers.items()),
             body=request.get_data(cache=True),
+            at=time.time(),
         )
         with self.lock:
             self.calls.append(call)
-        response = self._with_faults(request)
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            response = self._rate_limited(request) or self._with_faults(request)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
         call.status = response.status_code
         return response
+
+    def _rate_limited(self, request: Request) -> Response | None:
+        limit = self.rate_limit
+        wait = limit.admit() if limit is not None else None
+        if wait is None:
+            return None
+        refusal = Fault("status", status=429, message="Too many requests", retry_after=max(1, math.ceil(wait)))
+        return self.fault_response(refusal, request)
 
     def _with_faults(self, request: Request) -> Response:
         fault = self.faults.take(request.path, request.method)
@@ -214,6 +275,10 @@ class Simulator:
         if endpoint == "_sim_faults":
             options = json.loads(request.get_data() or b"{}")
             return _json(asdict(self.faults.add(**options)), status=201)
+        if endpoint == "_sim_rate_limit":
+            if request.method == "POST":
+                self.limit_rate(int(json.loads(request.get_data() or b"{}")["per_second"]))
+            return _json(self.rate_limit.as_dict() if self.rate_limit else {"per_second": None})
         self.reset()
         return _json({"reset": True})
 

@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ from devkit.stack.moto_sqs import patch as patch_moto_sqs
 from devkit.stack.pump import Delivery, deliver
 from devkit.stack.session import LocalSession
 from devkit.stack.template import REGION, Template
+from devkit.stack.workers import Worker
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -129,6 +131,7 @@ class LocalStack:
         self.simulator_urls: dict[str, str] = {}
         self._servers: list[SimulatorServer] = []
         self._emulators: dict[str, Emulator] = {}
+        self._replicas: list[Emulator] = []
         self._moto: ThreadedMotoServer | None = None
         self._saved_env: dict[str, str | None] = {}
         self.iam: LocalIam | None = None
@@ -154,9 +157,10 @@ class LocalStack:
         self.close()
 
     def close(self) -> None:
-        for emulator in self._emulators.values():
+        for emulator in [*self._emulators.values(), *self._replicas]:
             emulator.stop()
         self._emulators.clear()
+        self._replicas.clear()
         for server in self._servers:
             server.stop()
         self._servers.clear()
@@ -291,6 +295,38 @@ class LocalStack:
             )
             self._emulators[logical_id] = emulator.start()
         return self._emulators[logical_id]
+
+    def replicas(
+        self,
+        logical_id: str,
+        count: int,
+        *,
+        environment: dict[str, str] | None = None,
+        timeout: int | None = None,
+        log_prefix: str | None = None,
+    ) -> list[Emulator]:
+        """``count`` containers of one function, each its own emulator and runtime (as Lambda's event source runs
+        many at once), with ``environment`` over the function's own and ``timeout`` for its; stopped with the stack.
+        Each logs to ``<log_prefix>-<n>.log`` (the logical id by default)."""
+        spec = self.template.function(logical_id)
+        if timeout is not None:
+            spec = replace(spec, timeout=timeout)
+        settings = {**self.emulated_environment(logical_id), **(environment or {})}
+        artifact = BuiltArtifact(self.root)
+        started = []
+        for n in range(count):
+            log = self.log_dir / f"{log_prefix or logical_id}-{n}.log"
+            emulator = Emulator(spec, settings, artifact, log)
+            self._replicas.append(emulator)
+            started.append(emulator.start())
+        return started
+
+    def workers(self, logical_id: str, emulators: list[Emulator]) -> list[Worker]:
+        """One consumer of the function's queue for each of ``emulators`` (``devkit.stack.workers.running``)."""
+        url, arn = self.queue_of(logical_id)
+        vendor = self.function_environment(logical_id).get("VENDOR", logical_id)
+        sqs = self.sqs_as(logical_id)  # polling as Lambda's event source mapping does: with the function's role
+        return [Worker(vendor, e, sqs, url, arn, invoke_timeout=e.function.timeout + 10) for e in emulators]
 
     def restart(self, logical_id: str) -> None:
         """Stop the function's container; the next invoke cold-starts a new one."""

@@ -123,6 +123,7 @@ class Resolver:
         }
 
     def resolve(self, value: Any) -> Any:
+        """``value`` resolved; a property or item that is ``!Ref AWS::NoValue`` is left out, as CloudFormation does."""
         if isinstance(value, list):
             return [item for item in map(self.resolve, value) if item is not NO_VALUE]
         if not isinstance(value, dict):

@@ -27,3 +27,21 @@ def test_a_malformed_setting_is_named() -> None:
         VendorSettings.from_env({**VENDOR_ENV, "MAX_ATTEMPTS": "many"})
     with pytest.raises(ConfigurationError, match="VENDOR_QUEUES"):
         WebhookSettings.from_env({"WEBHOOK_SECRET_NAME": "w", "VENDOR_QUEUES": "not json"})
+
+
+@pytest.mark.parametrize(
+    ("limits", "calls"),
+    [
+        ({"MAX_IN_FLIGHT": "50", "EVENT_SOURCE_MAX_CONCURRENCY": "5"}, 10),
+        ({"MAX_IN_FLIGHT": "8", "EVENT_SOURCE_MAX_CONCURRENCY": "4"}, 2),
+        ({"MAX_IN_FLIGHT": "8", "EVENT_SOURCE_MAX_POLLERS": "2"}, 1),  # twenty containers: one call each, at least
+        ({"MAX_IN_FLIGHT": "500", "EVENT_SOURCE_MAX_POLLERS": "5"}, 10),
+        ({"MAX_IN_FLIGHT": "50"}, 10),  # the containers unknown: GROUP_CONCURRENCY
+        ({}, 10),
+    ],
+)
+def test_a_container_makes_its_share_of_the_vendors_calls_in_flight(limits: dict[str, str], calls: int) -> None:
+    settings = VendorSettings.from_env(
+        {"VENDOR": "v", "STATE_TABLE": "t", "VENDOR_SECRET_NAME": "s", "DLQ_URL": "q", **limits}
+    )
+    assert settings.calls_per_container == calls

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from custsync.breaker import CircuitBreaker
 from custsync.config import VendorSettings
 from custsync.connector import Connector, SendResult, SyncContext, VendorCall, VendorRequest
 from custsync.engine import EngineSettings, Outcome, SyncEngine
@@ -17,6 +16,9 @@ from custsync.fields import leaves
 from custsync.model import Customer, CustomerChange
 from custsync.secret_schema import VendorSecret
 from custsync.state_memory import InMemoryStateStore
+from custsync.vendor_guard import VendorGuard
+from custsync.vendor_health import VendorHealth
+from custsync.vendor_rows_memory import InMemoryVendorRows
 
 START = datetime(2026, 11, 20, 9, tzinfo=UTC)
 SETTINGS = VendorSettings(vendor="fake", state_table="t", vendor_secret_name="s", dlq_url="q")
@@ -107,6 +109,14 @@ def outcome(engine: SyncEngine, item: CustomerChange) -> Outcome | SyncError:
         return engine.apply(item)
     except SyncError as exc:
         return exc
+
+
+def guarded(clock: Clock, rows: InMemoryVendorRows | None = None) -> VendorGuard:
+    """The vendor's shared breaker (threshold 2, cool-down 30 s) on ``rows``, read afresh at every call."""
+    health = VendorHealth(
+        rows or InMemoryVendorRows(), "fake", threshold=2, cooldown_seconds=30, cache_seconds=0, clock=clock
+    )
+    return VendorGuard("fake", health, None, rate_wait_seconds=0, call_timeout_seconds=10)
 
 
 def timeout() -> RetryableError:
@@ -292,8 +302,7 @@ def test_a_dead_workers_expired_lease_makes_the_customer_uncertain(
 def test_after_consecutive_failures_the_circuit_opens_and_records_fail_fast(
     vendor: FakeVendor, store: InMemoryStateStore, clock: Clock
 ) -> None:
-    breaker = CircuitBreaker(threshold=2, cooldown_seconds=30, clock=clock)
-    engine = SyncEngine(vendor, store, EngineSettings(), breaker, clock)
+    engine = SyncEngine(vendor, store, EngineSettings(), guarded(clock), clock)
     vendor.failures = [RetryableError("503", vendor="fake")] * 2
     outcome(engine, change("a-1", 1, key="A", company="A"))
     outcome(engine, change("b-1", 1, key="B", company="B"))
@@ -323,10 +332,10 @@ def test_the_dry_run_plan_writes_nothing(engine: SyncEngine, store: InMemoryStat
 def test_a_failed_batch_call_counts_once_toward_the_circuit_however_many_customers_it_carried(
     vendor: FakeVendor, store: InMemoryStateStore, clock: Clock
 ) -> None:
-    breaker = CircuitBreaker(threshold=2, cooldown_seconds=30, clock=clock)
-    engine = SyncEngine(vendor, store, EngineSettings(), breaker, clock)
+    rows = InMemoryVendorRows()
+    engine = SyncEngine(vendor, store, EngineSettings(), guarded(clock, rows), clock)
     vendor.batch_failure = RetryableError("SOAP fault Server", vendor="fake")
     engine.apply_batch([change(f"c-{n}", 1, key=f"K{n}", company="A") for n in range(5)])
-    assert breaker.open_for() == 0, "one call failed, not five"
+    assert rows.health.open_until == 0, "one call failed, not five"
     engine.apply_batch([change(f"d-{n}", 2, key=f"K{n}", company="B") for n in range(5)])
-    assert breaker.open_for() == 30
+    assert rows.health.open_until == clock.now + 30

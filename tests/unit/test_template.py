@@ -57,22 +57,79 @@ def test_a_lease_outlives_any_invocation_and_a_message_is_hidden_while_it_runs(l
     assert setting(logical_id, "call_timeout_seconds") + setting(logical_id, "deadline_margin_seconds") < timeout
 
 
+def scaling(logical_id: str, mode: str) -> dict[str, Any]:
+    """The event source's scaling properties as CloudFormation resolves them with EventSourceScaling = ``mode``."""
+    template = Template(ROOT / "template.yaml", {"EventSourceScaling": mode})
+    event = queue_of(logical_id)["event"]
+    resolved: dict[str, Any] = template.resolver({}, "stack").resolve(
+        {name: event[name] for name in ("ScalingConfig", "ProvisionedPollerConfig")}
+    )
+    return resolved
+
+
 @pytest.mark.parametrize("logical_id", VENDOR_FUNCTIONS)
 def test_each_vendors_concurrency_is_a_parameter_lambda_accepts(logical_id: str) -> None:
-    scaling = queue_of(logical_id)["event"]["ScalingConfig"]["MaximumConcurrency"]
-    parameter = TEMPLATE.body["Parameters"][scaling["Ref"]]
+    maximum = queue_of(logical_id)["event"]["ScalingConfig"]["Fn::If"][2]["MaximumConcurrency"]
+    parameter = TEMPLATE.body["Parameters"][maximum["Ref"]]
     assert parameter["Type"] == "Number"
     assert parameter["MinValue"] >= 2
 
 
-def project_copy(tmp_path: Path, exsalerate_environment: dict[str, Any]) -> Path:
-    """The files ``make template`` reads, with Exsalerate's vendor.yaml given ``exsalerate_environment``."""
+@pytest.mark.parametrize("logical_id", VENDOR_FUNCTIONS)
+def test_one_parameter_chooses_maximum_concurrency_or_provisioned_pollers_never_both(logical_id: str) -> None:
+    """Lambda refuses an event source mapping with both (docs: services-sqs-scaling, "mutually exclusive")."""
+    title = logical_id.removesuffix("Function")
+    assert scaling(logical_id, "MaximumConcurrency") == {
+        "ScalingConfig": {"MaximumConcurrency": TEMPLATE.parameters[f"{title}MaxConcurrency"]}
+    }
+    assert scaling(logical_id, "Provisioned") == {
+        "ProvisionedPollerConfig": {
+            "MinimumPollers": TEMPLATE.parameters["ProvisionedMinimumPollers"],
+            "MaximumPollers": TEMPLATE.parameters["ProvisionedMaximumPollers"],
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("mode", "concurrency", "pollers"), [("MaximumConcurrency", "5", ""), ("Provisioned", "", "5")]
+)
+def test_the_function_knows_the_most_containers_its_event_source_runs(
+    mode: str, concurrency: str, pollers: str
+) -> None:
+    """What it shares the vendor's max_in_flight over."""
+    template = Template(ROOT / "template.yaml", {"EventSourceScaling": mode})
+    wired = template.function("ExsalerateFunction").environment
+    environment = template.resolver({}, "stack").resolve({name: wired[name] for name in wired if "EVENT" in name})
+    assert (environment["EVENT_SOURCE_MAX_CONCURRENCY"], environment["EVENT_SOURCE_MAX_POLLERS"]) == (
+        concurrency,
+        pollers,
+    )
+    settings = {"vendor": "x", "state_table": "t", "vendor_secret_name": "s", "dlq_url": "q"}
+    assert VendorSettings.from_env({**{k.upper(): v for k, v in settings.items()}, **environment}).most_containers == (
+        5 if mode == "MaximumConcurrency" else 50
+    )
+
+
+@pytest.mark.parametrize("logical_id", VENDOR_FUNCTIONS)
+def test_each_vendors_limits_reach_its_function_and_its_concurrency_keeps_them_busy(logical_id: str) -> None:
+    name = logical_id.removesuffix("Function").lower()
+    limits = yaml.safe_load((ROOT / "functions" / name / "vendor.yaml").read_text())["limits"]
+    environment = TEMPLATE.function(logical_id).environment
+    assert environment["REQUESTS_PER_SECOND"] == str(limits["requests_per_second"])
+    assert environment["MAX_IN_FLIGHT"] == str(limits["max_in_flight"])
+    concurrency = int(TEMPLATE.parameters[f"{name.capitalize()}MaxConcurrency"])
+    assert concurrency * setting(logical_id, "group_concurrency") >= limits["max_in_flight"]
+
+
+def project_copy(tmp_path: Path, exsalerate_environment: dict[str, Any], **exsalerate: Any) -> Path:
+    """The files ``make template`` reads, with Exsalerate's vendor.yaml given ``exsalerate_environment`` (and
+    ``exsalerate``'s other keys)."""
     for name in ("template.yaml", "vendors.yaml"):
         (tmp_path / name).write_text((ROOT / name).read_text())
     for name in vendor_names(ROOT):
         manifest = yaml.safe_load((ROOT / "functions" / name / "vendor.yaml").read_text())
         if name == "exsalerate":
-            manifest["environment"] = exsalerate_environment
+            manifest.update(exsalerate, environment=exsalerate_environment)
         (tmp_path / "functions" / name).mkdir(parents=True)
         (tmp_path / "functions" / name / "vendor.yaml").write_text(yaml.safe_dump(manifest))
     return tmp_path
@@ -102,3 +159,32 @@ def test_a_vendor_setting_the_template_cannot_take_is_refused_naming_it(
 ) -> None:
     with pytest.raises(ValueError, match=named):
         render(project_copy(tmp_path, environment))
+
+
+def test_a_vendors_limits_set_its_settings_and_its_concurrency(tmp_path: Path) -> None:
+    root = project_copy(tmp_path, {"GROUP_CONCURRENCY": 5}, limits={"requests_per_second": 3, "max_in_flight": 40})
+    (root / "template.yaml").write_text(render(root))
+    template = Template(root / "template.yaml")
+    exsalerate = template.function("ExsalerateFunction").environment
+    assert (exsalerate["REQUESTS_PER_SECOND"], exsalerate["MAX_IN_FLIGHT"]) == ("3", "40")
+    assert template.parameters["ExsalerateMaxConcurrency"] == "8", "40 in flight, 5 a container"
+
+
+@pytest.mark.parametrize(
+    ("limits", "named"),
+    [
+        ({"requests_per_second": 0}, "requests_per_second must be a whole number of at least 1"),
+        ({"requests_per_second": 2.5}, "requests_per_second must be a whole number"),
+        ({"per_minute": 60}, "limits takes requests_per_second and max_in_flight"),
+    ],
+)
+def test_a_limit_the_template_cannot_take_is_refused_naming_it(
+    tmp_path: Path, limits: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(ValueError, match=named):
+        render(project_copy(tmp_path, {}, limits=limits))
+
+
+def test_a_limit_cannot_be_set_as_an_environment_setting(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="REQUESTS_PER_SECOND is wired by the template"):
+        render(project_copy(tmp_path, {"REQUESTS_PER_SECOND": 100}))

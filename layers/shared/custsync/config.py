@@ -78,6 +78,17 @@ class VendorSettings(EnvSettings):
     breaker_cooldown_seconds: float = Field(default=30, ge=0, le=3600)
     # Customers (FIFO message groups) of one batch applied at once.
     group_concurrency: int = Field(default=10, ge=1, le=10)
+    # The vendor's limits, for all its containers together (functions/<vendor>/vendor.yaml's `limits`): requests
+    # a second (0: no shared limit), and calls in flight (0: none but GROUP_CONCURRENCY a container), shared
+    # out over the most containers the event source may run (the template's scaling mode: MaximumConcurrency,
+    # or ten an event poller in provisioned mode). HEALTH_CACHE_SECONDS: how stale a container's view of the
+    # shared circuit and pause may be; RATE_WAIT_SECONDS: how long a request may wait for the rate.
+    requests_per_second: int = Field(default=0, ge=0, le=100_000)
+    max_in_flight: int = Field(default=0, ge=0, le=1_000_000)
+    event_source_max_concurrency: int | None = Field(default=None, ge=2, le=1000)
+    event_source_max_pollers: int | None = Field(default=None, ge=2, le=2000)
+    health_cache_seconds: float = Field(default=2.0, ge=0, le=60)
+    rate_wait_seconds: float = Field(default=5.0, ge=0, le=600)
     # A vendor call's whole budget (connect, send, the whole reply), never past the invocation's end
     # minus DEADLINE_MARGIN_SECONDS; and the biggest reply it reads.
     call_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
@@ -87,6 +98,23 @@ class VendorSettings(EnvSettings):
     field_map: dict[str, str] = Field(default_factory=dict)
     vendor_options: dict[str, Any] = Field(default_factory=dict)
     NOT_FROM_ENV: ClassVar[frozenset[str]] = frozenset({"field_map", "vendor_options"})
+
+    @property
+    def most_containers(self) -> int | None:
+        """The most containers the event source runs at once: its MaximumConcurrency, or in provisioned mode ten
+        concurrent invokes an event poller (Lambda's documented figure); None when neither is known."""
+        if self.event_source_max_concurrency is not None:
+            return self.event_source_max_concurrency
+        return None if self.event_source_max_pollers is None else 10 * self.event_source_max_pollers
+
+    @property
+    def calls_per_container(self) -> int:
+        """Vendor calls one container makes at once: its share of MAX_IN_FLIGHT (at least one), within
+        GROUP_CONCURRENCY. The shares add up to MAX_IN_FLIGHT at most while it is at least the containers'."""
+        containers = self.most_containers
+        if not self.max_in_flight or containers is None:
+            return self.group_concurrency
+        return min(self.group_concurrency, max(1, self.max_in_flight // containers))
 
 
 class WebhookSettings(EnvSettings):

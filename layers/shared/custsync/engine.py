@@ -5,27 +5,29 @@ field newer than what is held (``custsync.fields``), map the merged customer, se
 change with nothing newer is skipped as a duplicate or stale. A call whose outcome is unknown (a
 timeout) marks the customer uncertain: nothing goes out for it before ``settle_seconds`` have
 passed, and the next send carries the whole record (never a no-op), so a late-landing old call is
-overwritten. Attempts are counted per change in the row; a busy lease, a wait and an open circuit
-are not attempts. The SQS path, the sync API and batch vendors (one ``send_many``) share it all.
+overwritten. Attempts are counted per change in the row; a busy lease, a wait, and a record turned
+back by the vendor's shared limits (``custsync.vendor_guard``: an open circuit, a pause, its rate used
+up) are not attempts. The SQS path, the sync API and batch vendors (one ``send_many``) share it all.
 """
 
 from __future__ import annotations
 
 import copy
-import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
-from custsync.breaker import CircuitBreaker
 from custsync.connector import Connector, SendResult, SyncContext, VendorRequest
-from custsync.errors import AuthError, PermanentError, RetryableError, SyncError
+from custsync.errors import AuthError, Deferred, PermanentError, RetryableError, SyncError
 from custsync.failures import classify
 from custsync.fields import Fields, leaves, version_of
 from custsync.model import Customer, CustomerChange
 from custsync.observability import logger, metrics
 from custsync.state import Busy, Claim, LeaseLost, StateStore, SyncState
+from custsync.transport.http import hooked
+from custsync.vendor_guard import VendorGuard
 
 OutcomeStatus = Literal["applied", "skipped"]
 # Why the routing holds a change's customer back from this vendor, or None.
@@ -100,14 +102,14 @@ class SyncEngine:
         connector: Connector,
         store: StateStore,
         settings: EngineSettings | None = None,
-        breaker: CircuitBreaker | None = None,
+        guard: VendorGuard | None = None,
         clock: Callable[[], float] = time.time,
         route: Route | None = None,
     ) -> None:
         self.connector = connector
         self.store = store
         self.settings = settings or EngineSettings()
-        self.breaker = breaker
+        self.guard = guard
         self.clock = clock
         self.route = route
         self.vendor = connector.name
@@ -151,10 +153,10 @@ class SyncEngine:
     # -- one customer's group --------------------------------------------------------------------
     def _prepare(self, group: list[CustomerChange], results: dict[str, Outcome | SyncError]) -> _Ready | None:
         """Claim the customer and plan its send; None when every change already has its result."""
-        cooling = self.breaker.open_for() if self.breaker else 0.0
-        if cooling:
-            reason = f"{self.vendor} failed repeatedly; not called for {math.ceil(cooling)} s (circuit open)"
-            results.update({c.change_id: self._wait(reason, cooling) for c in group})
+        refusal = self.guard.refusal() if self.guard else None
+        if refusal is not None:
+            metrics.add_metric(name=refusal.metric, unit="Count", value=len(group))
+            results.update({c.change_id: self._wait(refusal.reason, refusal.seconds) for c in group})
             return None
         key = group[0].customer.key
         try:
@@ -267,7 +269,8 @@ class SyncEngine:
         customer = fields.customer()
         # While uncertain the vendor may hold anything we sent: send everything, as if it held nothing.
         full = state.uncertain
-        context = self.connector.prepare(customer, SyncContext(ids=ids, previous=None if full else state.customer))
+        with self._guarded():
+            context = self.connector.prepare(customer, SyncContext(ids=ids, previous=None if full else state.customer))
         request = self.connector.to_request(customer, context)
         pending = request if full else request.unsent(state.call_hashes)
         after = replace(state, customer=customer, versions=fields.versions, ids=dict(context.ids))
@@ -290,21 +293,25 @@ class SyncEngine:
             self._refresh(generation)
             for index, result in zip(refused, self._send_once([ready[i] for i in refused]), strict=True):
                 results[index] = result
-        if self.breaker:  # one call, one verdict: a batch call counts once, however many customers it carried
-            if any(isinstance(result, SendResult) for result in results):
-                self.breaker.record(succeeded=True)
-            elif all(isinstance(result, RetryableError) for result in results):
-                self.breaker.record(succeeded=False)
+        if self.guard:  # one call, one verdict: a batch call counts once, however many customers it carried
+            self.guard.record(results)
         return results
 
     def _send_once(self, ready: list[_Ready]) -> list[SendResult | SyncError]:
         plans = [r.plan for r in ready]
         try:
-            if len(plans) == 1:
-                return [self._timed(lambda: self.connector.send(plans[0].pending, plans[0].context))]
-            return self._timed(lambda: self.connector.send_many([(p.pending, p.context) for p in plans]))
+            with self._guarded():
+                if len(plans) == 1:
+                    return [self._timed(lambda: self.connector.send(plans[0].pending, plans[0].context))]
+                return self._timed(lambda: self.connector.send_many([(p.pending, p.context) for p in plans]))
         except Exception as exc:
             return [classify(exc, self.vendor)] * len(plans)
+
+    @contextmanager
+    def _guarded(self) -> Iterator[None]:
+        """The vendor's shared limits see every request of one call site (``custsync.vendor_guard``)."""
+        with hooked(self.guard.requests()) if self.guard else nullcontext():
+            yield
 
     def _refresh(self, generation: int) -> None:
         logger.warning("vendor refused the credentials; refreshing them once")
@@ -364,8 +371,14 @@ class SyncEngine:
         error: SyncError,
         results: dict[str, Outcome | SyncError],
     ) -> None:
-        """Give the lease back after a failed attempt, counting it; an unknown outcome makes the customer uncertain."""
+        """Give the lease back after a failed attempt, counting it; an unknown outcome makes the customer uncertain.
+        A record the vendor's shared limits turned back was not sent: no attempt is counted."""
         change_ids = [c.change_id for c in changes]
+        if isinstance(error, Deferred):  # nothing was sent: no attempt
+            metrics.add_metric(name=error.metric, unit="Count", value=len(change_ids))
+            self.store.release(claim, state)
+            results.update({c: self._wait(error.reason, error.retry_after or 0.0) for c in change_ids})
+            return
         if isinstance(error, PermanentError):
             self.store.release(claim, state.without_attempts(change_ids))
             results.update(dict.fromkeys(change_ids, error))

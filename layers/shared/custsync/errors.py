@@ -48,6 +48,16 @@ class RetryableError(SyncError):
         self.attempts = attempts
 
 
+class Deferred(RetryableError):
+    """Not sent: the vendor's shared limits turned it back (its circuit is open, it asked every caller to wait, or
+    its request rate is used up). Waiting is no attempt: ``attempts`` stays None. ``metric`` names what turned it
+    back (``CircuitOpen``, ``VendorPaused``, ``RateLimited``)."""
+
+    def __init__(self, reason: str, *, vendor: str | None = None, retry_after: float, metric: str) -> None:
+        super().__init__(reason, vendor=vendor, retry_after=retry_after)
+        self.metric = metric
+
+
 class Incomplete(RetryableError):
     """The merged customer lacks a field the vendor requires: a change carrying it may still come (changes
     arrive in any order), so this is retried like any failure, and parked with this reason when given up."""

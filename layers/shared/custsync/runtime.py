@@ -39,7 +39,6 @@ from pydantic import ValidationError
 
 from custsync import aws, routing, secrets, snapstart
 from custsync.batch import CustomerBatchProcessor, RetryLater
-from custsync.breaker import CircuitBreaker
 from custsync.config import VendorSettings
 from custsync.connector import Connector
 from custsync.deadline import invocation
@@ -51,8 +50,12 @@ from custsync.failures import classify
 from custsync.model import Customer, CustomerChange
 from custsync.observability import logger, metrics, traced
 from custsync.queues import Queues
+from custsync.rate_limit import RateLimiter
 from custsync.state import DynamoStateStore
 from custsync.validation import describe_validation_error
+from custsync.vendor_guard import VendorGuard
+from custsync.vendor_health import VendorHealth
+from custsync.vendor_rows import DynamoVendorRows
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -68,7 +71,6 @@ class VendorRuntime:
     def __init__(self, connector_class: type[Connector], settings: VendorSettings) -> None:
         self.settings = with_routing(settings, routing.current())
         self.connector_class = connector_class
-        self.breaker = CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown_seconds)
         self.queues = Queues(settings.vendor, settings.dlq_url, lambda: self.sqs)
         delete_action(routing.current(), settings.vendor, connector_class.status_field)  # a wrong on_delete fails now
 
@@ -85,7 +87,7 @@ class VendorRuntime:
         connector = self.connector_class(
             settings, lambda force: secrets.get_secret_json(settings.vendor_secret_name, force_fetch=force)
         )
-        return SyncEngine(connector, self.store, self.engine_settings, self.breaker, route=self.unrouted)
+        return SyncEngine(connector, self.store, self.engine_settings, vendor_guard(settings), route=self.unrouted)
 
     @functools.cached_property
     def store(self) -> DynamoStateStore:
@@ -144,7 +146,7 @@ class VendorRuntime:
             prepare = functools.partial(self._fail_each, classify(exc, self.settings.vendor))
         processor = CustomerBatchProcessor(
             self.handle_record,
-            max_workers=self.settings.group_concurrency,
+            max_workers=self.settings.calls_per_container,
             prepare=prepare,
             delay=self.queues.delay,
         )
@@ -216,19 +218,10 @@ class VendorRuntime:
     def _retry_or_park(self, record: SQSRecord, exc: RetryableError) -> dict[str, Any]:
         """Park a change given up on; hide any other until its next try (raising, so the record fails back)."""
         deliveries = int(record.attributes.approximate_receive_count or "1")
-        if exc.attempts is not None and exc.attempts >= self.settings.max_attempts:
-            self.queues.park(
-                record, f"gave up after {exc.attempts} attempts: {exc.reason}", "RetryableError", exc.attempts
-            )
+        given_up, delay = next_try(self.settings, exc.attempts, exc.retry_after, deliveries)
+        if given_up is not None:
+            self.queues.park(record, f"{given_up}: {exc.reason}", "RetryableError", exc.attempts)
             return {"outcome": "parked"}
-        if deliveries >= self.settings.max_receives:
-            reason = f"gave up after {deliveries} deliveries without an attempt that passed: {exc.reason}"
-            self.queues.park(record, reason, "RetryableError", exc.attempts)
-            return {"outcome": "parked"}
-        if exc.attempts is not None:
-            delay = exc.retry_after if exc.retry_after is not None else self._backoff(exc.attempts)
-        else:  # a wait (busy, settling, circuit open, AWS down): longer each delivery, so waiting never dead-letters
-            delay = max(exc.retry_after or 0.0, self._backoff(deliveries))
         self.queues.delay([record], delay)
         metrics.add_metric(name="ChangesRetried", unit="Count", value=1)
         logger.warning(
@@ -237,8 +230,51 @@ class VendorRuntime:
         )
         raise RetryLater(exc.reason, delay)
 
-    def _backoff(self, tries: int) -> float:
-        return float(min(self.settings.backoff_base_seconds * 2 ** (tries - 1), self.settings.max_backoff_seconds))
+
+def next_try(
+    settings: VendorSettings, attempts: int | None, retry_after: float | None, deliveries: int
+) -> tuple[str | None, float]:
+    """After a retryable failure: why the change is given up (then parked), or None and the seconds until it is
+    tried again. ``attempts`` is None for a wait that was no attempt (busy, settling, turned back by the
+    vendor's shared limits, AWS down): those wait longer each delivery, so waiting never dead-letters before
+    ``max_receives`` deliveries."""
+    if attempts is not None and attempts >= settings.max_attempts:
+        return f"gave up after {attempts} attempts", 0.0
+    if deliveries >= settings.max_receives:
+        return f"gave up after {deliveries} deliveries without an attempt that passed", 0.0
+    if attempts is not None:
+        return None, retry_after if retry_after is not None else backoff(settings, attempts)
+    return None, max(retry_after or 0.0, backoff(settings, deliveries))
+
+
+def backoff(settings: VendorSettings, tries: int) -> float:
+    return float(min(settings.backoff_base_seconds * 2 ** (tries - 1), settings.max_backoff_seconds))
+
+
+def vendor_guard(settings: VendorSettings) -> VendorGuard:
+    """The vendor's shared circuit breaker, pause and rate limit, on its rows of the state table."""
+    rows = DynamoVendorRows(settings.state_table, settings.vendor)
+    health = VendorHealth(
+        rows,
+        settings.vendor,
+        threshold=settings.breaker_threshold,
+        cooldown_seconds=settings.breaker_cooldown_seconds,
+        cache_seconds=settings.health_cache_seconds,
+    )
+    limiter = RateLimiter(rows, settings.requests_per_second) if settings.requests_per_second else None
+    containers = settings.most_containers
+    if settings.max_in_flight and containers is not None and settings.max_in_flight < containers:
+        logger.warning(
+            "MAX_IN_FLIGHT is below the containers the event source may run: each makes one call at a time",
+            extra={"max_in_flight": settings.max_in_flight, "containers": containers},
+        )
+    return VendorGuard(
+        settings.vendor,
+        health,
+        limiter,
+        rate_wait_seconds=settings.rate_wait_seconds,
+        call_timeout_seconds=settings.call_timeout_seconds,
+    )
 
 
 def _valid_changes(records: list[SQSRecord]) -> list[CustomerChange]:

@@ -5,16 +5,19 @@ call alive for ever. Here the connection pool's network backend shrinks every co
 write to what is left of the current call's budget (``custsync.deadline.vendor_call``), so the
 whole call (connect, send, headers, body) ends by its deadline; the body is streamed and refused
 past ``max_response_bytes``. Redirects are never followed. Every REST, SOAP and XML-RPC call goes
-through ``BoundedHttp``.
+through ``BoundedHttp``, so every request a vendor counts passes ``RequestHooks`` here when the caller opened
+``hooked`` around it: the vendor's shared limits (``custsync.vendor_guard``) see each one.
 """
 
 from __future__ import annotations
 
 import re
 import ssl
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpcore
 import httpx
@@ -29,6 +32,29 @@ ERROR_BODY_BYTES = 16 * 1024
 DEFAULT_HEADERS = {"Accept-Encoding": "identity"}
 POOL_LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=5)
 _FRAMING = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+class RequestHooks(Protocol):
+    def before(self) -> None:
+        """Before a request goes out; raising keeps it from going out."""
+        ...
+
+    def after(self, response: httpx.Response) -> None:
+        """After its reply (status and headers) came back."""
+        ...
+
+
+_hooks: ContextVar[RequestHooks | None] = ContextVar("custsync_request_hooks", default=None)
+
+
+@contextmanager
+def hooked(hooks: RequestHooks) -> Iterator[None]:
+    """Every request made inside, in this context, passes ``hooks``."""
+    token = _hooks.set(hooks)
+    try:
+        yield
+    finally:
+        _hooks.reset(token)
 
 
 class ResponseTooLarge(Exception):
@@ -168,7 +194,11 @@ class BoundedHttp:
         )
 
     def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """Raises ``DeadlineExceeded`` (not sent), httpx's errors, or ``ResponseTooLarge``."""
+        """Raises ``DeadlineExceeded`` (not sent), httpx's errors, or ``ResponseTooLarge``; and what the hooks
+        raise to keep a request from going out."""
+        hooks = _hooks.get()
+        if hooks is not None:
+            hooks.before()
         with vendor_call(self.limits.timeout_seconds):
             request = self.client.build_request(method, url, **kwargs)
             streamed = self.client.send(request, stream=True)
@@ -177,7 +207,10 @@ class BoundedHttp:
             finally:
                 streamed.close()
         headers = [(name, value) for name, value in streamed.headers.multi_items() if name.lower() not in _FRAMING]
-        return httpx.Response(streamed.status_code, headers=headers, content=body, request=request)
+        response = httpx.Response(streamed.status_code, headers=headers, content=body, request=request)
+        if hooks is not None:
+            hooks.after(response)
+        return response
 
     def _read(self, response: httpx.Response) -> bytes:
         """The body up to the cap; an error reply only as far as its reason needs."""
