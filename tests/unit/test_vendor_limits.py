@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from custsync.config import VendorSettings
 from custsync.connector import Connector, SendResult, SyncContext, VendorCall, VendorRequest
+from custsync.deadline import invocation
 from custsync.engine import EngineSettings, Outcome, SyncEngine
 from custsync.errors import RetryableError, SyncError
 from custsync.model import Customer, CustomerChange
@@ -275,6 +276,18 @@ def test_a_request_over_the_rate_waits_for_its_turn_when_it_may(
     assert applied(first.apply(change("A0")))
     assert applied(second.apply(change("B0")))
     assert clock.now == pytest.approx(1_800_000_000.5), "two a second: the second's turn came half a second later"
+
+
+def test_a_call_longer_than_the_invocation_still_waits_one_turn_of_the_rate(
+    vendor: Vendor, rows: InMemoryVendorRows, store: InMemoryStateStore, clock: Clock
+) -> None:
+    """A call timeout over the time left (the call is cut to the invocation's end anyway) is no reason to turn a
+    request back that waits a single turn: with the rate's turns spaced out, it would never be called."""
+    first, second = (Container(vendor, rows, store, clock, per_second=2, rate_wait=1.0) for _ in range(2))
+    assert applied(first.apply(change("A0")))
+    with invocation(5.0, 0.0):  # 5 s left, under the 10 s call timeout
+        assert applied(second.apply(change("B0")))
+    assert clock.now == pytest.approx(1_800_000_000.5)
 
 
 def test_a_request_that_cannot_wait_for_its_turn_goes_back_without_an_attempt(

@@ -72,7 +72,11 @@ class VendorGuard:
             return self.rate_wait_seconds if remaining is None else max(remaining, 0.0)
         if remaining is None:
             return self.rate_wait_seconds
-        return max(min(self.rate_wait_seconds, remaining - self.call_timeout_seconds), 0.0)
+        # One turn of the rate is always worth waiting for: a call longer than what is left is cut to the
+        # invocation's end anyway, and refusing it a turn would leave it never called.
+        one_turn = 1.0 / self.limiter.per_second if self.limiter is not None else 0.0
+        fits = remaining - self.call_timeout_seconds
+        return max(min(self.rate_wait_seconds, max(fits, min(one_turn, remaining))), 0.0)
 
 
 def _says_nothing_of_health(result: SendResult | SyncError) -> bool:
