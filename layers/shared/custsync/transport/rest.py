@@ -4,7 +4,7 @@
 routes by: 401/403 ``AuthError``, 408/425/429/5xx ``RetryableError`` (with
 ``Retry-After`` when sent), other 4xx and 3xx (redirects are never followed)
 ``PermanentError``; network failures, deadlines and oversized replies as
-``custsync.failures`` says.
+``custsync.transport.errors`` says.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 
 from custsync.errors import AuthError, PermanentError, RetryableError, SyncError
-from custsync.failures import classify
 from custsync.observability import redact_text
 from custsync.transport.dryrun import READ_ONLY
+from custsync.transport.errors import CALL_FAILURES, call_error
 from custsync.transport.http import DEFAULT_LIMITS, BoundedHttp, CallLimits
 
 RETRYABLE_STATUS = frozenset({408, 425, 429})
@@ -115,8 +115,8 @@ class RestClient:
             kwargs["extensions"] = {**kwargs.get("extensions", {}), **READ_ONLY}
         try:
             response = self.http.send(method, path.lstrip("/"), **kwargs)
-        except Exception as exc:
-            raise classify(exc, self.vendor) from exc
+        except CALL_FAILURES as exc:
+            raise call_error(exc, self.vendor) from exc
         error = error_for_status(self.vendor, response, self._error_text)
         if error is not None:
             raise error
