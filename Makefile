@@ -9,7 +9,7 @@ CHECKS_STAMP := $(CHECKS)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: install demo chaos template test test-bulk unit integration e2e lint typecheck validate security build lock schema openapi bench bench-enqueue scale clean
+.PHONY: install demo chaos template test test-bulk unit integration e2e lint imports typecheck validate security build lock schema openapi bench bench-enqueue scale clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,10 +50,13 @@ integration: $(STAMP)
 e2e: build
 	$(BIN)/python -m pytest tests/e2e
 
-lint: $(STAMP)
+lint: imports ## ruff, the format, and the import contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check --target-version py313 --select E,F,W,PLE layers/shared functions devkit/stack/lambda_bootstrap.py
+
+imports: $(STAMP) ## the import contracts of .importlinter (tiers, no cycles, connectors through custsync.sdk, no devkit in what deploys)
+	$(BIN)/python -m devkit.import_contracts
 
 typecheck: $(STAMP) ## mypy strict; what deploys is checked for python3.13 (the Lambda runtime) too
 	$(BIN)/mypy layers/shared/custsync layers/shared/compile_layer.py functions devkit tests benchmarks

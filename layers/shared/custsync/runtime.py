@@ -78,7 +78,7 @@ class VendorRuntime:
     def api(self) -> APIGatewayRestResolver:
         from custsync.sync_api import build_api
 
-        return build_api(self)
+        return build_api(self.settings.vendor, self.connected)
 
     @functools.cached_property
     def engine(self) -> SyncEngine:

@@ -37,6 +37,11 @@ raises the errors below; the runtime does the rest (``custsync.connector``)::
             response = self.rest.request("PUT", f"customers/{call.payload['id']}", json=dict(call.payload))
             return SendResult(response=response.json())
 
+What a status means is declared, not caught in ``send``: by default 401/403 are an ``AuthError`` (the
+credentials are re-read once), 408/425/429 and 5xx a retry (after the vendor's ``Retry-After``), any other
+4xx permanent. ``RestClient(..., retry_on={409})`` makes a vendor's 409 "locked" a retry, ``permanent_on={501}``
+a 5xx final; no declaration moves 401/403 (``transport/rest.py``'s ``StatusRules``).
+
 ``SoapClient`` and ``load_wsdl`` are imported on first use: they load zeep, tens
 of milliseconds of cold start that a vendor not speaking SOAP never pays.
 """

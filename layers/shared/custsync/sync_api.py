@@ -8,14 +8,15 @@ the first API event only: Powertools' event handler is a cold-start cost an SQS-
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from pydantic import ValidationError
 
 from custsync.api_docs import SYNC_API
-from custsync.engine import Outcome
+from custsync.engine import Outcome, SyncEngine
 from custsync.errors import AuthError, Incomplete, NotConfigured, RetryableError, SyncError
 from custsync.failures import classify
 from custsync.model import Customer, CustomerChange, utc_now
@@ -23,30 +24,28 @@ from custsync.observability import logger, metrics
 from custsync.preview import wire_requests
 from custsync.validation import describe_validation_error
 
-if TYPE_CHECKING:
-    from custsync.runtime import VendorRuntime
 
-
-def build_api(runtime: VendorRuntime) -> APIGatewayRestResolver:
-    """The sync API's resolver for one vendor function: made on the first API event, never for SQS."""
+def build_api(vendor: str, connected: Callable[[], SyncEngine]) -> APIGatewayRestResolver:
+    """The sync API's resolver for one vendor function: made on the first API event, never for SQS.
+    ``connected``: the vendor's engine, or what keeps its connector from being built (``VendorRuntime.connected``).
+    """
     app = APIGatewayRestResolver()
-    vendor = runtime.settings.vendor
 
     @app.put("/vendors/<vendor_name>/customers/<key>", **SYNC_API.options)
     def put_customer(vendor_name: str, key: str) -> Response[Any]:
         if vendor_name != vendor:
             return _rejected(404, f"vendor: this function serves '{vendor}', not '{vendor_name}'")
-        change = _api_change(runtime, app, key)
+        change = _api_change(vendor, app, key)
         if isinstance(change, Response):
             return change
         logger.set_correlation_id(change.change_id)
         logger.append_keys(change_id=change.change_id, customer_key=key, vendor=vendor)
         if app.current_event.get_query_string_value("dryRun", "false").lower() == "true":
             metrics.add_metric(name="DryRuns", unit="Count", value=1)
-            plan = runtime.connected().plan(change)
+            plan = connected().plan(change)
             if isinstance(plan, Outcome):
                 return _json(200, {"dryRun": True, **plan.as_dict()})
-            wire = wire_requests(runtime.connected().connector, plan.pending, plan.context)
+            wire = wire_requests(connected().connector, plan.pending, plan.context)
             return _json(
                 200,
                 {
@@ -56,7 +55,7 @@ def build_api(runtime: VendorRuntime) -> APIGatewayRestResolver:
                     "wire": [item.as_dict() for item in wire],
                 },
             )
-        return _json(200, runtime.connected().apply(change).as_dict())
+        return _json(200, connected().apply(change).as_dict())
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
     def sync_error(exc: Exception) -> Response[Any]:
@@ -68,7 +67,7 @@ def build_api(runtime: VendorRuntime) -> APIGatewayRestResolver:
     return app
 
 
-def _api_change(runtime: VendorRuntime, app: APIGatewayRestResolver, key: str) -> CustomerChange | Response[Any]:
+def _api_change(vendor: str, app: APIGatewayRestResolver, key: str) -> CustomerChange | Response[Any]:
     event = app.current_event
     try:
         body = event.json_body
@@ -86,7 +85,7 @@ def _api_change(runtime: VendorRuntime, app: APIGatewayRestResolver, key: str) -
             source="api",
             occurred_at=datetime.fromisoformat(occurred_header) if occurred_header else utc_now(),
             customer=Customer.model_validate(body),
-            vendor_ids={runtime.settings.vendor: vendor_id} if vendor_id else {},
+            vendor_ids={vendor: vendor_id} if vendor_id else {},
         )
     except ValidationError as exc:
         return _rejected(400, describe_validation_error(exc))

@@ -7,8 +7,9 @@ types: a SOAP Fault by its faultcode (``Client`` -> ``PermanentError``,
 ``Server`` -> ``RetryableError``, carrying the faultstring; a client fault whose
 text says the login was refused -> ``AuthError``, so the credentials are re-read
 once), an HTTP failure by its status as for REST (``Retry-After`` included: the
-transport classifies a non-SOAP answer before zeep sees it), anything else as
-``custsync.failures`` says. Calls are bounded like REST ones (``transport/http.py``).
+transport classifies a non-SOAP answer before zeep sees it), zeep's own errors
+here (``zeep_error``), a call's failure as ``custsync.transport.errors`` says.
+Calls are bounded like REST ones (``transport/http.py``).
 """
 
 from __future__ import annotations
@@ -22,15 +23,16 @@ from urllib.parse import urlsplit
 
 import httpx
 import zeep
+from zeep import exceptions as zeep_errors
 from zeep.exceptions import Fault
 from zeep.proxy import ServiceProxy
 from zeep.transports import Transport
 
 from custsync.errors import AuthError, ConfigurationError, PermanentError, RetryableError, SyncError
-from custsync.failures import classify
 from custsync.observability import logger, redact_text
+from custsync.transport.errors import CALL_FAILURES, call_error, malformed_reply, message, unsafe_reply
 from custsync.transport.http import BoundedHttp, CallLimits, refuse_dtd
-from custsync.transport.rest import ERROR_TEXT_CHARS, error_for_status
+from custsync.transport.rest import ERROR_TEXT_CHARS, error_for_status, error_for_status_code
 
 
 class HttpxTransport(Transport):
@@ -92,6 +94,23 @@ def fault_error(vendor: str, fault: Fault, auth_fault: re.Pattern[str] | None = 
     return PermanentError(reason, vendor=vendor, status=500)
 
 
+_FORBIDDEN = (zeep_errors.DTDForbidden, zeep_errors.EntitiesForbidden, zeep_errors.ExternalReferenceForbidden)
+
+
+def zeep_error(exc: zeep_errors.Error, vendor: str) -> SyncError:
+    """What zeep raised, other than a Fault: a status it refused, a request the WSDL does not allow, a reply it
+    could not read (the outcome unknown)."""
+    if isinstance(exc, zeep_errors.TransportError):
+        status = int(exc.status_code or 0)
+        if not 200 <= status < 300:  # a 2xx is zeep's word for a reply it could not parse
+            return error_for_status_code(vendor, status, str(exc.message), None)
+    if isinstance(exc, zeep_errors.ValidationError):
+        return PermanentError(f"{vendor} request does not fit the WSDL: {message(exc)}", vendor=vendor)
+    if isinstance(exc, _FORBIDDEN):
+        return unsafe_reply(exc, vendor)
+    return malformed_reply(exc, vendor)
+
+
 class SoapClient:
     """One vendor's SOAP service at the address from its secret."""
 
@@ -120,5 +139,7 @@ class SoapClient:
             return self.service[operation](**body, _soapheaders=soap_headers)
         except Fault as fault:
             raise fault_error(self.vendor, fault, self.auth_fault) from fault
-        except Exception as exc:
-            raise classify(exc, self.vendor) from exc
+        except zeep_errors.Error as exc:
+            raise zeep_error(exc, self.vendor) from exc
+        except CALL_FAILURES as exc:
+            raise call_error(exc, self.vendor) from exc

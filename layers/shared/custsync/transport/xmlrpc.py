@@ -14,9 +14,9 @@ from typing import Any
 from xml.parsers.expat import ExpatError
 
 from custsync.errors import AuthError, PermanentError, RetryableError, SyncError
-from custsync.failures import classify
 from custsync.observability import redact_text
-from custsync.transport.http import refuse_dtd
+from custsync.transport.errors import malformed_reply, unsafe_reply
+from custsync.transport.http import UnsafeReply, refuse_dtd
 from custsync.transport.rest import ERROR_TEXT_CHARS, RestClient
 
 
@@ -40,11 +40,13 @@ class XmlRpcClient:
     def call(self, method: str, *params: Any) -> Any:
         body = xmlrpc.client.dumps(params, methodname=method, allow_none=False)
         response = self.rest.request("POST", self.url, content=body.encode(), headers={"Content-Type": "text/xml"})
-        refuse_dtd(response.content)
         try:
+            refuse_dtd(response.content)
             (result,), _ = xmlrpc.client.loads(response.content)
+        except UnsafeReply as exc:
+            raise unsafe_reply(exc, self.rest.vendor) from exc
         except xmlrpc.client.Fault as fault:
             raise fault_error(self.rest.vendor, fault) from fault
         except (ExpatError, ValueError) as exc:  # not XML-RPC, or not exactly one value
-            raise classify(ExpatError(f"not an XML-RPC reply: {exc}"), self.rest.vendor) from exc
+            raise malformed_reply(ExpatError(f"not an XML-RPC reply: {exc}"), self.rest.vendor) from exc
         return result
