@@ -24,6 +24,8 @@ class OutageProxy:
         self.target = target.rstrip("/")
         self.refused = 0
         self._refuse_until = 0.0
+        self._refuse_at_most_until = 0.0
+        self._refused_by_then = 0
         self._client = httpx.Client(timeout=30)
         self._server = make_server("127.0.0.1", 0, self, threaded=True)
         self._thread = threading.Thread(
@@ -43,12 +45,20 @@ class OutageProxy:
         self._server.server_close()
         self._client.close()
 
-    def refuse_for(self, seconds: float) -> None:
-        self._refuse_until = time.monotonic() + seconds
+    def refuse_for(self, seconds: float, at_least: int = 1, longest: float = 60.0) -> None:
+        """Refuse every request for ``seconds``, and on until ``at_least`` were refused (a loaded machine may send
+        none for a while), ``longest`` seconds at most."""
+        now = time.monotonic()
+        self._refuse_until = now + seconds
+        self._refuse_at_most_until = now + max(seconds, longest)
+        self._refused_by_then = self.refused + at_least
 
     @property
     def refusing(self) -> bool:
-        return time.monotonic() < self._refuse_until
+        now = time.monotonic()
+        if now < self._refuse_until:
+            return True
+        return self.refused < self._refused_by_then and now < self._refuse_at_most_until
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
