@@ -16,7 +16,10 @@ ENV = {"VENDOR": "exsalerate", "STATE_TABLE": "t", "VENDOR_SECRET_NAME": "s", "D
 NOT_AT_COLD_START = {
     "aws_xray_sdk": "the X-Ray SDK, with tracing off (the template's Tracing parameter)",
     "aws_lambda_powertools.event_handler": "the event handler, before the first API event",
-    "aws_lambda_powertools.utilities.parser.models": "pydantic models of every event source (batch imported first)",
+    "aws_lambda_powertools.utilities.parser.models": "pydantic models of every event source",
+    "aws_lambda_powertools.utilities.batch": "Powertools' batch module (custsync.batch answers instead)",
+    "aws_lambda_powertools.utilities.data_classes": "the data classes of every event source",
+    "asyncio": "asyncio (Powertools' batch module loads it for its async processor)",
     "aws_lambda_powertools.utilities.data_masking": "data masking, before something is parked",
     "zeep": "zeep, for a REST vendor",
 }

@@ -14,24 +14,16 @@
 
 from __future__ import annotations
 
-# isort: off
-# First, before anything loads pydantic: Powertools' batch module builds pydantic models of every event
-# source it supports when pydantic is already loaded, a tenth of a second of cold start this never uses.
-# tests/unit/test_cold_start.py keeps it so.
-import aws_lambda_powertools.utilities.batch  # noqa: F401
-
-# isort: on
 import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from custsync import aws, routing, snapstart
-from custsync.batch import CustomerBatchProcessor, RetryLater
+from custsync.batch import CustomerBatchProcessor, RetryLater, SQSRecord
 from custsync.breaker import CircuitBreaker
 from custsync.config import VendorSettings
 from custsync.connector import Connector
