@@ -139,7 +139,7 @@ class Routing(BaseModel):
         return f"source {source} is not routed to {vendor}"
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml's when built
     """YAML 1.2's booleans only: in YAML 1.1 ``NO`` (Norway), ``yes`` and ``off`` are booleans too."""
 
 
@@ -156,7 +156,6 @@ def parse(text: str, origin: str, known: Collection[str] | None = None) -> Routi
     """``text`` (YAML) as routing, or a ``ConfigurationError`` naming ``origin``, the line and the problem;
     ``known``: the vendors there are, when the caller knows them (a route must name one)."""
     try:
-        node = yaml.compose(text, Loader=_Loader)
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -165,7 +164,7 @@ def parse(text: str, origin: str, known: Collection[str] | None = None) -> Routi
     try:
         return Routing.model_validate(data, context={"vendors": known})
     except ValidationError as exc:
-        lines = _lines(node)
+        lines = _lines(yaml.compose(text, Loader=_Loader))  # where each key is, only to name a problem's line
         problems = []
         # A list of routes failing is also "not 'all'", the other form: that second error says nothing.
         errors = [e for e in exc.errors() if not (e["type"] == "literal_error" and not isinstance(e["input"], str))]
