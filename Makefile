@@ -44,8 +44,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check --target-version py313 --select E,F,W,PLE layers/shared functions devkit/stack/lambda_bootstrap.py
 
 typecheck: $(STAMP) ## mypy strict; what deploys is checked for python3.13 (the Lambda runtime) too
-	$(BIN)/mypy layers/shared/custsync layers/shared/compile_layer.py functions devkit tests benchmarks
-	$(BIN)/mypy --python-version 3.13 layers/shared/custsync layers/shared/compile_layer.py functions devkit/stack/lambda_bootstrap.py
+	$(BIN)/mypy layers/shared/custsync layers/shared/compile_layer.py layers/shared/routing_json.py functions devkit tests benchmarks
+	$(BIN)/mypy --python-version 3.13 layers/shared/custsync layers/shared/compile_layer.py layers/shared/routing_json.py functions devkit/stack/lambda_bootstrap.py
 
 template: $(STAMP) ## template.yaml's per-vendor parts (from vendors.yaml and functions/<vendor>/vendor.yaml), then openapi.yaml
 	$(BIN)/python -m devkit.vendors
