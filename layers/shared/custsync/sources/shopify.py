@@ -39,7 +39,7 @@ STATUS_BY_STATE = {"enabled": "active", "invited": "active", "disabled": "inacti
 
 
 class ShopifyAddress(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     company: str | None = None
     address1: str | None = None
@@ -52,7 +52,7 @@ class ShopifyAddress(BaseModel):
 
 
 class ShopifyMetafield(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     namespace: str
     key: str
@@ -62,7 +62,7 @@ class ShopifyMetafield(BaseModel):
 class ShopifyCustomer(BaseModel):
     """The part of Shopify's customer resource that customer-sync uses."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     id: int
     updated_at: datetime | None = None
