@@ -81,9 +81,11 @@ class VendorRuntime:
 
     # -- SnapStart -----------------------------------------------------------------------------
     def before_snapshot(self) -> None:
-        """Load what every container needs and no secret is part of: the API's code, the WSDL."""
+        """Load what every container needs and no secret is part of: the API's code, the WSDL, the AWS
+        service models (the clients themselves, which hold credentials, are made after a restore)."""
         from custsync import sync_api  # noqa: F401 - imported for the snapshot
 
+        aws.load_service_models("dynamodb", "secretsmanager", "sqs")
         self.connector_class.before_snapshot(self.settings)
 
     def after_restore(self) -> None:
