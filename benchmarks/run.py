@@ -22,6 +22,7 @@ for extra in ("functions", "layers/shared"):
     sys.path.insert(0, str(ROOT / extra))
 
 from benchmarks.cost import cost_section  # noqa: E402
+from benchmarks.floors import floor_notes, floor_rows  # noqa: E402
 from benchmarks.functions import function_rows, in_memory_concurrency_row  # noqa: E402
 from benchmarks.micro import CUSTOMER, mapping_row, redaction_rows, wsdl_rows  # noqa: E402
 from benchmarks.stats import Row, Samples, table  # noqa: E402
@@ -122,13 +123,16 @@ def main() -> int:
     with moto_process() as moto, LocalStack(ROOT, secrets, log_dir=workdir, moto_endpoint=moto) as stack:
         rows, figures = function_rows(stack, workdir, args.runs)
         rows.append(in_memory_concurrency_row(stack, args.runs))
+        by_hand, by_hand_figures = floor_rows(stack, workdir, args.runs)
+        rows += by_hand
     rows += [xray_row(args.runs), bytecode_row(args.runs, workdir), layer_row()]
     rows += [*redaction_rows(), mapping_row(), *wsdl_rows()]
     markdown = table(rows)
     print(markdown)
     if args.write:
         warm_batch_ms = figures["ms_per_record"] * 10
-        args.write.write_text(document(markdown, cost_section(warm_batch_ms, CUSTOMER), args.runs))
+        notes = floor_notes(by_hand_figures) + "\n" + cost_section(warm_batch_ms, CUSTOMER)
+        args.write.write_text(document(markdown, notes, args.runs))
     return 0
 
 

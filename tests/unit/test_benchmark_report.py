@@ -27,3 +27,15 @@ def test_the_cost_of_a_million_updates_adds_up_from_its_parts() -> None:
     assert cost.total == pytest.approx(
         cost.lambda_requests + cost.lambda_duration + cost.sqs + cost.dynamodb + cost.logs
     )
+
+
+def test_a_p99_row_compares_the_p99s_by_nearest_rank() -> None:
+    measured = Samples.of([float(n) for n in range(1, 101)])  # 1..100
+    floor = Samples.of([float(n) / 2 for n in range(1, 101)])
+    assert measured.quantile(0.99) == 99.0
+    assert measured.quantile(0.5) == measured.median == 50.5
+    assert Samples.of([3.0]).quantile(0.99) == 3.0
+    row = ratio_row("p99", measured, floor, 1.1, fraction=0.99)
+    assert row.ratio == pytest.approx(2.0)
+    assert row.met is False
+    assert "| p99 | p99 99.0 ms (1.0-100.0, n=100) | p99 49.5 ms (0.5-50.0, n=100) | 2.00x |" in table([row])
