@@ -464,19 +464,19 @@ every vendor queue at once from a thread pool.
   difference, and each part of it buys a guarantee the hand-written function does not give:
   - Powertools' Logger and Metrics: structured JSON logs with the correlation id, personal data and secrets
     kept out of them, and the CloudWatch metrics the alarms and dashboard read;
-  - pydantic and the canonical models: a change is validated (types, e-mail, country, the key's shape)
+  - pydantic and the canonical models: a change is validated (types, lengths, e-mail, the key's shape)
     before any vendor sees it, and a bad one is parked with a reason instead of sent half-right;
   - the connector layer: bounded vendor calls (deadline, response size cap, retries with backoff), the
     state row claimed with a condition so a change older than the last one applied is never sent, and
-    secrets read and checked against the vendor's schema (`not configured:` instead of a crash).
+    the secret re-read after a while (`CACHE_SECONDS`), so a rotated credential is picked up warm.
 - **Warm.** Per applied change ours makes two conditional UpdateItems (claim, commit), where the hand-written
   function makes an unconditional GetItem and PutItem: the claim is what keeps two containers from sending
   the same customer's changes out of order, and on moto a conditional UpdateItem costs several times a GetItem.
   Outside those calls and the vendor's, ours spends {ours_cpu:.1f} ms of CPU per record, by hand
   {hand_cpu:.1f} ms: validation, the mapping, the log lines and metrics.
 - **Webhook.** Both answer after every vendor queue has the change (the sender's retry is what makes a failed
-  send safe). Ours also checks the payload against the source's model, routes by the routing file, and
-  deduplicates by the webhook id; by hand trusts the payload's shape.
+  send safe). Ours also bounds the body's size and JSON depth, checks the payload against the source's
+  model, and routes by the routing file; by hand trusts the payload's shape.
 - **Fan-out.** Both send a change to all vendor queues at once. What 10 queues add over one is moto's: it
   serves SendMessage one request at a time under its interpreter lock (~10 ms each here), so the concurrent
   sends queue up behind each other in moto, not in the function; SQS serves them in parallel.
