@@ -154,7 +154,7 @@ class FloorBench:
     def __init__(self, stack: LocalStack, workdir: Path) -> None:
         self.stack = stack
         self.workdir = workdir
-        self.queued = FunctionBench(stack, workdir)
+        self.queued = FunctionBench(stack, workdir / "queued")  # its events; its own Logger-only floor apart
         self._webhook_secret = stack.secrets["customer-sync/local/webhook"]
         self._sample = json.loads(SHOPIFY_SAMPLE.read_text())
 
