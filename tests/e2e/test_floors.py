@@ -49,6 +49,8 @@ def test_each_hand_written_floor_does_its_functions_work(stack: Any, tmp_path: P
                 assert stack.simulators[simulator].calls_to(path, method), f"{function} by hand called its vendor"
 
 
+# Some 60 process starts even this small (~60 s on an idle machine): more than the suite's default 120 s when busy.
+@pytest.mark.timeout(400)
 def test_the_floor_rows_and_their_notes_come_out_of_one_small_run(stack: Any, tmp_path: Path) -> None:
     rows, figures = floor_rows(stack, tmp_path, runs=1, fan_out=(1, 2))
 
