@@ -59,8 +59,8 @@ imports: $(STAMP) ## the import contracts of .importlinter (tiers, no cycles, co
 	$(BIN)/python -m devkit.import_contracts
 
 typecheck: $(STAMP) ## mypy strict; what deploys is checked for python3.13 (the Lambda runtime) too
-	$(BIN)/mypy layers/shared/custsync layers/shared/compile_layer.py functions devkit tests benchmarks
-	$(BIN)/mypy --python-version 3.13 layers/shared/custsync layers/shared/compile_layer.py functions devkit/stack/lambda_bootstrap.py
+	$(BIN)/mypy layers/shared/custsync layers/shared/compile_layer.py layers/shared/routing_json.py functions devkit tests benchmarks
+	$(BIN)/mypy --python-version 3.13 layers/shared/custsync layers/shared/compile_layer.py layers/shared/routing_json.py functions devkit/stack/lambda_bootstrap.py
 
 template: $(STAMP) ## template.yaml's per-vendor parts (from vendors.yaml and functions/<vendor>/vendor.yaml), then openapi.yaml
 	$(BIN)/python -m devkit.vendors

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from custsync import routing_yaml
 from devkit.stack.artifact import BuiltArtifact, runtime_provided
 from devkit.stack.template import Template
 
@@ -57,6 +58,49 @@ def import_in_lambda_layout(logical_id: str, *modules: str) -> list[dict[str, st
     failures = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert failures or result.returncode == 0, result.stderr[-2000:]
     return failures
+
+
+def loaded_at_cold_start(logical_id: str) -> set[str]:
+    """Every module loaded once ``logical_id``'s handler is imported as its Lambda would import it."""
+    module = TEMPLATE.function(logical_id).handler.rsplit(".", 1)[0]
+    artifact = BuiltArtifact(ROOT)
+    artifact.check(logical_id)
+    env = {
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "LAMBDA_SYS_PATH": artifact.sys_path(logical_id),
+        **function_environment(logical_id),
+    }
+    code = (
+        "import json, os, sys; sys.path[:0] = os.environ['LAMBDA_SYS_PATH'].split(os.pathsep); "
+        f"import {module}; print(json.dumps(sorted(sys.modules)))"
+    )
+    result = subprocess.run([*artifact.interpreter(), "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+# What the built functions' cold start leaves out (tests/unit/test_cold_start.py checks more, from the source
+# tree, where the routing is read from its YAML).
+NOT_IN_A_BUILT_COLD_START = {
+    "yaml": "PyYAML: the shipped routing is read from its JSON twin",
+    "aws_lambda_powertools.utilities.batch": "Powertools' batch module",
+}
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_a_built_functions_cold_start_loads_no_yaml_nor_powertools_batch(logical_id: str) -> None:
+    loaded = loaded_at_cold_start(logical_id)
+    assert "custsync.routing" in loaded
+    assert {name: why for name, why in NOT_IN_A_BUILT_COLD_START.items() if name in loaded} == {}
+
+
+@pytest.mark.parametrize("layer", ["layer_dir", "lambda_layer_dir"])
+def test_the_built_layers_carry_the_shipped_routing_as_json_holding_the_yamls_data(layer: str) -> None:
+    shipped = getattr(BuiltArtifact(ROOT), layer) / "custsync"
+    source = ROOT / "layers" / "shared" / "custsync" / "routing.yaml"
+    assert (shipped / "routing.yaml").read_text() == source.read_text()
+    assert json.loads((shipped / "routing.json").read_text()) == routing_yaml.load(source.read_text())
 
 
 def layer_modules() -> list[str]:

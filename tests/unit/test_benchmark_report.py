@@ -44,3 +44,15 @@ def test_the_unsigned_request_is_the_sample_without_its_signature() -> None:
     assert event["pathParameters"] == {"source": "shopify"}
     assert not any(name.lower() == "x-shopify-hmac-sha256" for name in event["headers"])
     assert event["multiValueHeaders"] == {name: [value] for name, value in event["headers"].items()}
+
+
+def test_a_p99_row_compares_the_p99s_by_nearest_rank() -> None:
+    measured = Samples.of([float(n) for n in range(1, 101)])  # 1..100
+    floor = Samples.of([float(n) / 2 for n in range(1, 101)])
+    assert measured.quantile(0.99) == 99.0
+    assert measured.quantile(0.5) == measured.median == 50.5
+    assert Samples.of([3.0]).quantile(0.99) == 3.0
+    row = ratio_row("p99", measured, floor, 1.1, fraction=0.99)
+    assert row.ratio == pytest.approx(2.0)
+    assert row.met is False
+    assert "| p99 | p99 99.0 ms (1.0-100.0, n=100) | p99 49.5 ms (0.5-50.0, n=100) | 2.00x |" in table([row])

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+import routing_json
 from custsync import routing
 from custsync.errors import ConfigurationError
 from custsync.model import Customer
@@ -78,3 +81,39 @@ def test_all_routes_a_source_to_every_vendor_there_is_and_a_vendor_needs_no_entr
     assert routes.vendors_for("shopify", ["exsalerate", "centra"]) == ["exsalerate", "centra"]
     assert routes.unmet("shopify", "centra", customer()) is None
     assert routes.vendor("centra") == routing.VendorConfig()
+
+
+def shipped_in_a_built_layer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str | None = None
+) -> tuple[Path, Path]:
+    """``routing.yaml`` (the shipped one, or ``text``) and its JSON twin, as the layer's build writes them."""
+    folder = tmp_path / "custsync"
+    folder.mkdir()
+    (folder / "routing.yaml").write_text(text if text is not None else routing.SHIPPED.read_text())
+    assert routing_json.main([str(tmp_path)]) == 0
+    monkeypatch.setattr(routing, "SHIPPED", folder / "routing.yaml")
+    monkeypatch.setattr(routing, "SHIPPED_JSON", folder / "routing.json")
+    monkeypatch.delenv("ROUTING_PARAMETER", raising=False)
+    routing.forget()
+    return folder / "routing.yaml", folder / "routing.json"
+
+
+def test_a_built_layer_reads_the_shipped_routing_from_its_json_twin_as_the_yaml_would_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    yaml_file, _ = shipped_in_a_built_layer(tmp_path, monkeypatch)
+    expected = routing.parse(yaml_file.read_text(), "routing.yaml", frozenset(vendor_names()))
+    yaml_file.unlink()  # from here on, only the twin can be read
+
+    assert routing.current(vendor_names()) == expected
+
+
+def test_a_twin_that_does_not_validate_is_read_from_its_yaml_which_names_the_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = routing.SHIPPED.read_text().replace("shopify:\n    vendors: all", "shopify:\n    vendors: [magento]")
+    shipped_in_a_built_layer(tmp_path, monkeypatch, text)
+    line = text.splitlines().index("    vendors: [magento]") + 1
+
+    with pytest.raises(ConfigurationError, match=rf"routing.yaml:{line}: sources.shopify.vendors.0: 'magento'"):
+        routing.current(vendor_names())

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from custsync import sdk
+from custsync import connector, sdk
 
 ROOT = Path(__file__).resolve().parents[2]
 CONNECTORS = sorted((ROOT / "functions").glob("*/connector.py"))
@@ -59,3 +59,15 @@ def test_a_connector_imports_nothing_of_custsync_but_the_sdk(path: Path) -> None
         elif isinstance(node, ast.Import):
             modules.update(alias.name for alias in node.names)
     assert {m for m in modules if m.split(".")[0] == "custsync"} == {"custsync.sdk"}
+
+
+def test_check_xml_text_refuses_exactly_the_characters_xml_cannot_carry() -> None:
+    # XML 1.0's Char production (https://www.w3.org/TR/xml/#charsets), every code point checked.
+    allowed = [(0x9, 0x9), (0xA, 0xA), (0xD, 0xD), (0x20, 0xD7FF), (0xE000, 0xFFFD), (0x10000, 0x10FFFF)]
+    refused = [c for c in range(0x110000) if not any(low <= c <= high for low, high in allowed)]
+    text = "".join(map(chr, range(0x110000)))
+    found = [ord(match) for match in connector._NOT_XML.findall(text)]
+    assert found == refused
+    with pytest.raises(sdk.ValidationFailed, match=r"name: holds U\+FFFE, a character XML cannot carry"):
+        sdk.check_xml_text({"name": "ok \U0001f600 then \ufffe"}, "centra")
+    sdk.check_xml_text({"name": "\t\n\r \ud7ff\ue000\ufffd\U00010000\U0010ffff"}, "centra")

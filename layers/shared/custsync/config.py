@@ -21,7 +21,8 @@ SettingsT = TypeVar("SettingsT", bound="EnvSettings")
 class EnvSettings(BaseModel):
     """Settings read from upper-case environment variables named after the fields."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Built when first used: a function reads one of the settings classes, never both.
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
     #: Fields that come from elsewhere (the routing file), never from the environment.
     NOT_FROM_ENV: ClassVar[frozenset[str]] = frozenset()
 

@@ -186,8 +186,10 @@ def check_lengths(
             )
 
 
-# Every character XML 1.0 can carry (https://www.w3.org/TR/xml/#charsets): a SOAP request cannot hold any other.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# The characters XML 1.0 cannot carry (https://www.w3.org/TR/xml/#charsets: every other one is a Char), which a
+# SOAP request cannot hold. Written as this short class, not as the negation of the Char ranges: compiling a
+# class whose ranges reach U+10FFFF walks 65,536 code points in Python, ~20 ms of every cold start.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def check_xml_text(payload: Mapping[str, Any], vendor: str) -> None:

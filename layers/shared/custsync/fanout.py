@@ -1,8 +1,16 @@
-"""Sends one canonical change to every enabled vendor's FIFO queue."""
+"""Sends one canonical change to every enabled vendor's FIFO queue, to all of them at once.
+
+The sends of one change go out together from a small thread pool (boto3's clients are thread-safe), so
+fanning out to N vendors costs about one SendMessage, not N one after another: the webhook's sender waits
+for it. A change's sends all end before ``send`` returns; if one failed, its error is raised then (the
+webhook answers 503 and the sender redelivers: FIFO deduplication drops what already went out).
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
 from custsync import aws
@@ -10,6 +18,14 @@ from custsync.model import CustomerChange
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
+
+# botocore's default connection pool holds 10: more threads would only wait for a connection.
+MAX_CONCURRENT_SENDS = 10
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=MAX_CONCURRENT_SENDS, thread_name_prefix="fanout")
 
 
 def message(change: CustomerChange) -> dict[str, Any]:
@@ -41,6 +57,16 @@ class FanOut:
         """Queue ``change`` for ``vendors`` (every one by default)."""
         fields = message(change)
         chosen = list(self.vendor_queues) if vendors is None else [v for v in self.vendor_queues if v in set(vendors)]
-        for vendor in chosen:
-            self.sqs.send_message(QueueUrl=self.vendor_queues[vendor], **fields)
+        sqs = self.sqs  # made here, once, not by each thread
+
+        def send_to(vendor: str) -> None:
+            sqs.send_message(QueueUrl=self.vendor_queues[vendor], **fields)
+
+        if len(chosen) == 1:
+            send_to(chosen[0])
+            return chosen
+        sends = [_pool().submit(send_to, vendor) for vendor in chosen]
+        wait(sends)
+        for sent in sends:
+            sent.result()  # the first failure, once every send has ended
         return chosen

@@ -7,9 +7,9 @@ import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import BotoCoreError, ClientError
 
+from custsync.batch import SQSRecord
 from custsync.observability import logger, metrics, redact_payload
 
 if TYPE_CHECKING:

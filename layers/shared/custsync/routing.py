@@ -1,7 +1,8 @@
 """Routing and field mapping, as configuration: which vendors get each source's changes, on what conditions,
 and how canonical ``attributes`` map onto each vendor's custom fields.
 
-The file ships in the layer (``custsync/routing.yaml``) and is validated at cold start; a deployment can
+The file ships in the layer (``custsync/routing.yaml``, and its data as ``routing.json``, written by the
+layer's build, so that a cold start reads it without PyYAML) and is validated at cold start; a deployment can
 replace it with the YAML of an SSM parameter (``ROUTING_PARAMETER``, read through Powertools Parameters and
 cached for ``CACHE_SECONDS``) without a code change. A file that does not validate fails the cold start, the
 message naming the line; a parameter that stops validating later is logged and the last good routing kept.
@@ -14,6 +15,7 @@ is held back, its fields kept; when it comes to match, the vendor gets the whole
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import threading
@@ -21,7 +23,6 @@ from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
 # pydantic's name for a branch of a union in an error's location (list[Route], literal['all']): not a key.
 _UNION_TAG = re.compile(r"^\w+\[.*\]$")
 SHIPPED = Path(__file__).with_name("routing.yaml")
+# The shipped file's data as JSON, written beside it by the layer's build (layers/shared/routing_json.py): read
+# at cold start without loading PyYAML (~100 M instructions, a tenth of what a function adds to boto3 and httpx).
+SHIPPED_JSON = SHIPPED.with_suffix(".json")
 CACHE_SECONDS = 300
 
 
@@ -151,34 +155,21 @@ class Routing(BaseModel):
         return f"source {source} is not routed to {vendor}"
 
 
-class _Loader(yaml.SafeLoader):
-    """YAML 1.2's booleans only: in YAML 1.1 ``NO`` (Norway), ``yes`` and ``off`` are booleans too."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-
-
 def parse(text: str, origin: str, known: Collection[str] | None = None) -> Routing:
     """``text`` (YAML) as routing, or a ``ConfigurationError`` naming ``origin``, the line and the problem;
     ``known``: the vendors there are, when the caller knows them (a route must name one)."""
+    from custsync import routing_yaml  # PyYAML: only where YAML is read (not the shipped file, in a built layer)
+
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        # _Loader is a SafeLoader (ruff S506, bandit B506).
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506  # nosec B506
-    except yaml.YAMLError as exc:
+        data = routing_yaml.load(text)
+    except routing_yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         raise ConfigurationError(f"routing {origin}{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
     try:
         return Routing.model_validate(data, context={"vendors": known})
     except ValidationError as exc:
-        lines = _lines(node)
+        lines = routing_yaml.key_lines(text)  # where each key is, only to name a problem's line
         problems = []
         # A list of routes failing is also "not 'all'", the other form: that second error says nothing.
         errors = [e for e in exc.errors() if not (e["type"] == "literal_error" and not isinstance(e["input"], str))]
@@ -190,21 +181,6 @@ def parse(text: str, origin: str, known: Collection[str] | None = None) -> Routi
                 path.append(index)
             problems.append(f"{origin}:{_line_of(lines, path)}: {'.'.join(path) or 'routing'}: {message}")
         raise ConfigurationError("invalid routing: " + "; ".join(problems)) from exc
-
-
-def _lines(node: yaml.Node | None, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], int]:
-    """Every key path of the YAML document and the line (1-based) it starts on."""
-    if node is None:
-        return {}
-    found = {path: node.start_mark.line + 1}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            found.update(_lines(value, (*path, str(key.value))))
-            found[(*path, str(key.value))] = key.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            found.update(_lines(item, (*path, str(index))))
-    return found
 
 
 def _line_of(lines: Mapping[tuple[str, ...], int], path: list[str]) -> int:
@@ -226,7 +202,7 @@ def current(known: Collection[str] | None = None) -> Routing:
     name = os.environ.get("ROUTING_PARAMETER", "")
     frozen = frozenset(known) if known is not None else None
     if not name:
-        return _parsed(SHIPPED.read_text(), SHIPPED.name, frozen)
+        return _shipped(frozen)
     text = _parameter(name)
     with _lock:
         try:
@@ -242,6 +218,18 @@ def current(known: Collection[str] | None = None) -> Routing:
 @functools.lru_cache(maxsize=8)
 def _parsed(text: str, origin: str, known: frozenset[str] | None) -> Routing:
     return parse(text, origin, known)
+
+
+@functools.lru_cache(maxsize=8)
+def _shipped(known: frozenset[str] | None) -> Routing:
+    """The shipped routing: from its JSON twin in a built layer, validated as the YAML's data would be; from
+    the YAML itself in a source tree, or when the twin does not validate (then the YAML's error names the line)."""
+    if SHIPPED_JSON.exists():
+        try:
+            return Routing.model_validate(json.loads(SHIPPED_JSON.read_text()), context={"vendors": known})
+        except ValidationError:
+            pass
+    return _parsed(SHIPPED.read_text(), SHIPPED.name, known)
 
 
 def _parameter(name: str) -> str:
@@ -260,4 +248,5 @@ def forget() -> None:
     global _last_good
     _last_good = None
     _parsed.cache_clear()
+    _shipped.cache_clear()
     _ssm.cache_clear()

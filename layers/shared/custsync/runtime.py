@@ -21,24 +21,16 @@ it at once (``NotConfigured``), Secrets Manager failing retries it; the invocati
 
 from __future__ import annotations
 
-# isort: off
-# First, before anything loads pydantic: Powertools' batch module builds pydantic models of every event
-# source it supports when pydantic is already loaded, a tenth of a second of cold start this never uses.
-# tests/unit/test_cold_start.py keeps it so.
-import aws_lambda_powertools.utilities.batch  # noqa: F401
-
-# isort: on
 import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from custsync import aws, routing, secrets, snapstart
-from custsync.batch import CustomerBatchProcessor, RetryLater
+from custsync.batch import CustomerBatchProcessor, RetryLater, SQSRecord
 from custsync.config import VendorSettings
 from custsync.connector import Connector
 from custsync.deadline import invocation
@@ -128,9 +120,11 @@ class VendorRuntime:
 
     # -- SnapStart -----------------------------------------------------------------------------
     def before_snapshot(self) -> None:
-        """Load what every container needs and no secret is part of: the API's code, the WSDL."""
+        """Load what every container needs and no secret is part of: the API's code, the WSDL, the AWS
+        service models (the clients themselves, which hold credentials, are made after a restore)."""
         from custsync import sync_api  # noqa: F401 - imported for the snapshot
 
+        aws.load_service_models("dynamodb", "secretsmanager", "sqs")
         self.connector_class.before_snapshot(self.settings)
 
     def after_restore(self) -> None:

@@ -1,9 +1,9 @@
 """Lambda SnapStart runtime hooks (``snapshot_restore_py`` ships in the Python managed runtimes).
 
 Before the snapshot: the work every container repeats and no secret is part of (imports, the WSDL
-parse). After a restore: nothing the snapshot may hold is trusted: the AWS clients and their
-credentials, the cached secrets, the connector (and its token) are made again on first use.
-Outside SnapStart the hooks are registered and never run.
+parse, the AWS service models its clients are made from). After a restore: nothing the snapshot may
+hold is trusted: the AWS clients and their credentials, the cached secrets, the connector (and its
+token) are made again on first use. Outside SnapStart the hooks are registered and never run.
 """
 
 from __future__ import annotations
@@ -19,6 +19,19 @@ class Restartable(Protocol):
     def before_snapshot(self) -> None: ...
 
     def after_restore(self) -> None: ...
+
+
+class AwsServiceModels:
+    """A function whose snapshot holds only the AWS service models its clients need (the webhook's)."""
+
+    def __init__(self, *services: str) -> None:
+        self.services = services
+
+    def before_snapshot(self) -> None:
+        aws.load_service_models(*self.services)
+
+    def after_restore(self) -> None:
+        return
 
 
 def register(component: Restartable) -> bool:

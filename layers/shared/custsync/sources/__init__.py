@@ -1,4 +1,8 @@
-"""Webhook sources: each verifies its sender and maps its payload to ``CustomerChange``s (contract: ``base.Source``)."""
+"""Webhook sources: each verifies its sender and maps its payload to ``CustomerChange``s (contract: ``base.Source``).
+
+Their payload models are built when first used (``defer_build``): a cold start builds those of the one source
+it was called for, not every source's.
+"""
 
 from __future__ import annotations
 

@@ -117,7 +117,7 @@ MAX_MILLISECONDS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 class ContactEvent(BaseModel):
     """One contact event, as HubSpot names its fields."""
 
-    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, defer_build=True)
 
     eventId: int
     objectId: int = Field(ge=1)

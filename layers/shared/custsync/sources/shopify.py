@@ -76,7 +76,7 @@ METAFIELD_NAMESPACE = "customer_sync"
 
 
 class ShopifyAddress(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     company: str | None = None
     address1: str | None = None
@@ -90,7 +90,7 @@ class ShopifyAddress(BaseModel):
 
 
 class ShopifyMetafield(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     namespace: str
     key: str
@@ -100,7 +100,7 @@ class ShopifyMetafield(BaseModel):
 class ShopifyCustomer(BaseModel):
     """The part of Shopify's customer resource that customer-sync uses."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     id: int
     updated_at: datetime | None = None
@@ -115,7 +115,7 @@ class ShopifyCustomer(BaseModel):
 
 
 class RedactedCustomer(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     id: int
 
@@ -123,7 +123,7 @@ class RedactedCustomer(BaseModel):
 class RedactRequest(BaseModel):
     """``customers/redact``: which customer's data to remove (its orders are not customer-sync's)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     customer: RedactedCustomer
 

@@ -69,7 +69,7 @@ _NUMBER = re.compile(r"\d{1,12}")
 
 
 class StripeEnvelope(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     id: str = Field(min_length=1)
     type: str
@@ -78,7 +78,7 @@ class StripeEnvelope(BaseModel):
 class StripeCustomer(BaseModel):
     """The part of Stripe's customer object that customer-sync uses."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     id: str = Field(min_length=1)
     name: str | None = None
@@ -89,7 +89,7 @@ class StripeCustomer(BaseModel):
 
 
 class CustomerEventData(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     object: StripeCustomer
     previous_attributes: dict[str, Any] | None = None

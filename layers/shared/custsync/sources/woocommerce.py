@@ -80,7 +80,7 @@ PING = re.compile(rb"webhook_id=\d{1,20}")
 
 
 class WooAddress(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     first_name: str | None = None
     last_name: str | None = None
@@ -97,13 +97,13 @@ class WooAddress(BaseModel):
 class DeletedResource(BaseModel):
     """What WooCommerce sends for a deleted resource: its id."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     id: int = Field(ge=1)
 
 
 class WooMeta(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     key: str
     value: Any = None
@@ -112,7 +112,7 @@ class WooMeta(BaseModel):
 class WooCustomer(BaseModel):
     """The part of WooCommerce's customer resource that customer-sync uses."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     id: int = Field(ge=1)
     email: str | None = None
@@ -120,7 +120,7 @@ class WooCustomer(BaseModel):
     last_name: str | None = None
     date_created_gmt: datetime | None = None
     date_modified_gmt: datetime | None = None
-    billing: WooAddress = WooAddress()
+    billing: WooAddress = Field(default_factory=WooAddress)
     meta_data: list[WooMeta] = []
 
 
