@@ -383,9 +383,9 @@ class SyncEngine:
             self.store.release(claim, state.without_attempts(change_ids))
             counted = state.with_attempt(change_ids).attempts
             for change_id in change_ids:  # the refused call was an attempt too
-                each = copy.copy(error)
-                each.attempts = counted.get(change_id)
-                results[change_id] = each
+                refused = copy.copy(error)
+                refused.attempts = counted.get(change_id)
+                results[change_id] = refused
             return
         assert isinstance(error, RetryableError)
         state = state.with_attempt(change_ids)
