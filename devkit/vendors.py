@@ -224,7 +224,7 @@ def vendor_names(root: Path = ROOT) -> list[str]:
 
 
 def manifest(root: Path, name: str) -> dict[str, Any]:
-    """What is the vendor's own in the template: its function's and its secret's descriptions."""
+    """What is the vendor's own in the template: its function's description, limits and settings."""
     path = root / "functions" / name / "vendor.yaml"
     data: dict[str, Any] = yaml.safe_load(path.read_text())
     return data
@@ -278,6 +278,17 @@ def max_concurrency(max_in_flight: int, group_concurrency: int = GROUP_CONCURREN
     return min(max(math.ceil(max_in_flight / group_concurrency), 2), 1000)
 
 
+def secret_description(root: Path, name: str) -> str:
+    """The secret's description in the template, from its connector's model (declared once): its keys, with the
+    values of those that have a choice: ``Everlytic credentials: {"base_url", "api": "rest|xmlrpc", ...}``."""
+    from devkit.routes import connector_class
+
+    model = connector_class(root, name).secret_model
+    choices = model.choices()
+    keys = [f'"{key}": "{"|".join(choices[key])}"' if key in choices else f'"{key}"' for key in model.model_fields]
+    return f"{name.capitalize()} credentials: {{{', '.join(keys)}}}"
+
+
 def _fields(root: Path, name: str) -> dict[str, str]:
     own = manifest(root, name)
     title = name.capitalize()
@@ -291,7 +302,7 @@ def _fields(root: Path, name: str) -> dict[str, str]:
         "Title": title,
         "rule": "-" * (92 - len(title)),
         "description": own["description"],
-        "secret": _quoted(own["secret"]),
+        "secret": _quoted(secret_description(root, name)),
         "environment": "".join(f"        {key}: {json.dumps(value)}\n" for key, value in settings.items()),
         "max_concurrency": str(
             max_concurrency(vendor_limits["max_in_flight"], int(settings.get("GROUP_CONCURRENCY", GROUP_CONCURRENCY)))
