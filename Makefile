@@ -9,7 +9,7 @@ CHECKS_STAMP := $(CHECKS)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: install demo chaos template test test-bulk unit integration e2e lint imports typecheck validate security build lock schema openapi bench bench-enqueue scale clean
+.PHONY: install demo chaos vendor template test test-bulk unit integration e2e lint imports typecheck validate security build lock schema openapi bench bench-enqueue scale clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ imports: $(STAMP) ## the import contracts of .importlinter (tiers, no cycles, co
 typecheck: $(STAMP) ## mypy strict; what deploys is checked for python3.13 (the Lambda runtime) too
 	$(BIN)/mypy layers/shared/custsync layers/shared/compile_layer.py layers/shared/routing_json.py functions devkit tests benchmarks
 	$(BIN)/mypy --python-version 3.13 layers/shared/custsync layers/shared/compile_layer.py layers/shared/routing_json.py functions devkit/stack/lambda_bootstrap.py
+
+# A new vendor's every file (README, "Adding a vendor"), working as it is; then its parts of the template.
+vendor: $(STAMP) ## make vendor NAME=acme PROTOCOL=rest|soap|xmlrpc: a new vendor's skeleton, its simulator, events, secret, tests
+	$(BIN)/python -m devkit.scaffold "$(NAME)" --protocol "$(or $(PROTOCOL),rest)"
+	$(MAKE) --no-print-directory template
 
 template: $(STAMP) ## template.yaml's per-vendor parts (from vendors.yaml and functions/<vendor>/vendor.yaml), then openapi.yaml
 	$(BIN)/python -m devkit.vendors

@@ -62,7 +62,17 @@ def connector(root: Path, vendor: str, folder: str, routes: routing.Routing) -> 
 
 
 def check(root: Path, routing_path: Path | None, event_path: Path | None, out: TextIO) -> int:
-    logger.setLevel(logging.WARNING)  # the functions' own logging (a WSDL parsed...) is not this command's output
+    # The functions' own logging (a WSDL parsed...) is not this command's output; the level is given back after,
+    # as the logger is the process's (the tests' in-process functions log through it).
+    level = logger.log_level
+    logger.setLevel(logging.WARNING)
+    try:
+        return _check(root, routing_path, event_path, out)
+    finally:
+        logger.setLevel(level)
+
+
+def _check(root: Path, routing_path: Path | None, event_path: Path | None, out: TextIO) -> int:
     path = routing_path or routing.SHIPPED
     if not path.is_file():
         raise InputError(f"{path}: no such file")

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from custsync.secret_schema import VendorSecret
 from devkit import monitoring
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -224,7 +225,7 @@ def vendor_names(root: Path = ROOT) -> list[str]:
 
 
 def manifest(root: Path, name: str) -> dict[str, Any]:
-    """What is the vendor's own in the template: its function's and its secret's descriptions."""
+    """What is the vendor's own in the template: its function's description, limits and settings."""
     path = root / "functions" / name / "vendor.yaml"
     data: dict[str, Any] = yaml.safe_load(path.read_text())
     return data
@@ -278,6 +279,65 @@ def max_concurrency(max_in_flight: int, group_concurrency: int = GROUP_CONCURREN
     return min(max(math.ceil(max_in_flight / group_concurrency), 2), 1000)
 
 
+def secret_description(root: Path, name: str) -> str:
+    """The secret's description in the template, from its connector's model (declared once): its keys, with the
+    values of those that have a choice: ``Everlytic credentials: {"base_url", "api": "rest|xmlrpc", ...}``."""
+    from devkit.routes import connector_class
+
+    model = connector_class(root, name).secret_model
+    choices = model.choices()
+    keys = [f'"{key}": "{"|".join(choices[key])}"' if key in choices else f'"{key}"' for key in model.model_fields]
+    return f"{name.capitalize()} credentials: {{{', '.join(keys)}}}"
+
+
+def secrets_table(root: Path = ROOT) -> str:
+    """README's table of the vendors' secrets, a row a vendor, from each connector's secret model: required keys in
+    bold, a choice's values and default, each key's description, a URL's example."""
+    from devkit.routes import connector_class
+
+    rows = ["| vendor secret `customer-sync/<stage>/…` | keys |\n", "|---|---|\n"]
+    for name in vendor_names(root):
+        model = connector_class(root, name).secret_model
+        choices = model.choices()
+        keys = []
+        for key, field in model.model_fields.items():
+            said = [f"**`{key}`**" if field.is_required() else f"`{key}`"]
+            if field.description and field.description != VendorSecret.model_fields["base_url"].description:
+                said.append(field.description.rstrip("."))
+            if key in choices:
+                said.append(" or ".join(f"`{value}`" for value in choices[key]) + f", default `{field.default}`")
+            if (
+                key in model.urls()
+                and field.examples
+                and field.examples != VendorSecret.model_fields["base_url"].examples
+            ):
+                said.append(f"e.g. `{field.examples[0]}`")
+            keys.append(said[0] + (f" ({'; '.join(said[1:])})" if len(said) > 1 else ""))
+        rows.append(f"| `{name}` | {', '.join(keys)} |\n")
+    return "".join(rows)
+
+
+README_MARKER = re.compile(r"^<!-- >>> vendors: (?P<part>[\w-]+) .*-->$")
+
+
+def render_readme(root: Path = ROOT) -> str:
+    """README.md with its generated parts (between ``<!-- >>> vendors: <part> ... -->`` and ``<!-- <<< vendors:
+    <part> -->``) written anew."""
+    generated = {"secrets": secrets_table(root)}
+    out: list[str] = []
+    skipping = False
+    for line in (root / "README.md").read_text().splitlines(keepends=True):
+        if skipping and not line.startswith("<!-- <<< vendors:"):
+            continue
+        skipping = False
+        out.append(line)
+        marker = README_MARKER.match(line.rstrip("\n"))
+        if marker:
+            out.append(generated[marker["part"]])
+            skipping = True
+    return "".join(out)
+
+
 def _fields(root: Path, name: str) -> dict[str, str]:
     own = manifest(root, name)
     title = name.capitalize()
@@ -291,7 +351,7 @@ def _fields(root: Path, name: str) -> dict[str, str]:
         "Title": title,
         "rule": "-" * (92 - len(title)),
         "description": own["description"],
-        "secret": _quoted(own["secret"]),
+        "secret": _quoted(secret_description(root, name)),
         "environment": "".join(f"        {key}: {json.dumps(value)}\n" for key, value in settings.items()),
         "max_concurrency": str(
             max_concurrency(vendor_limits["max_in_flight"], int(settings.get("GROUP_CONCURRENCY", GROUP_CONCURRENCY)))
@@ -357,11 +417,12 @@ def main(argv: list[str] | None = None) -> int:
     current = (ROOT / "template.yaml").read_text()
     rendered = render(ROOT)
     if args.check:
-        if rendered != current:
-            print("template.yaml is not what vendors.yaml says: run `make template`", file=sys.stderr)
+        if rendered != current or render_readme(ROOT) != (ROOT / "README.md").read_text():
+            print("template.yaml or README.md is not what vendors.yaml says: run `make template`", file=sys.stderr)
             return 1
         return 0
     (ROOT / "template.yaml").write_text(rendered)
+    (ROOT / "README.md").write_text(render_readme(ROOT))
     print(json.dumps({"vendors": vendor_names(ROOT)}))
     return 0
 

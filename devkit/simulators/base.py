@@ -137,6 +137,9 @@ class Simulator:
     """Base of the vendor simulators: routing, call log, faults, control endpoints."""
 
     name: ClassVar[str]
+    #: The vendor's own values for an active and an inactive customer, as its docs name them and its records hold
+    #: them (``{"active": "on", "inactive": "off"}``): what the vendor-wide deletion tests look for.
+    status_values: ClassVar[dict[str, Any]]
 
     def __init__(self) -> None:
         self.records: dict[str, dict[str, Any]] = {}

@@ -64,6 +64,7 @@ class CentraSimulator(Simulator):
     """Centra's ``customers_Update``: all-or-nothing validation, then an upsert by ``id``."""
 
     name = "centra"
+    status_values = {"active": "active", "inactive": "inactive"}
 
     def __init__(
         self,

@@ -54,6 +54,7 @@ class EverlyticError(Exception):
 
 class EverlyticSimulator(Simulator):
     name = "everlytic"
+    status_values = {"active": "on", "inactive": "off"}
 
     def __init__(self, username: str = "sync", api_key: str = "sync-key", xmlrpc_path: str = "/xmlrpc") -> None:
         self.username = username

@@ -104,6 +104,7 @@ class ExigoSimulator(Simulator):
     """Exigo's customer update calls, over REST and SOAP, with one shared customer store."""
 
     name = "exigo"
+    status_values = {"active": 1, "inactive": 2}
 
     def __init__(self, login_name: str = "sync", password: str = "sync-pass", company: str = "acme") -> None:
         self.login_name = login_name

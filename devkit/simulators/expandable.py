@@ -59,6 +59,7 @@ class ExpandableError(Exception):
 
 class ExpandableSimulator(Simulator):
     name = "expandable"
+    status_values = {"active": "A", "inactive": "I"}
 
     def __init__(
         self,

@@ -71,6 +71,7 @@ class UnsupportedMediaType(Exception):
 
 class ExsalerateSimulator(Simulator):
     name = "exsalerate"
+    status_values = {"active": "Active", "inactive": "Inactive"}
 
     def __init__(
         self,

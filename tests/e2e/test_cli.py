@@ -116,7 +116,7 @@ def test_the_api_samples_return_exsalerates_record_and_the_dry_run_the_exact_req
     assert "address.country" in json.loads(refused["body"])["error"]
 
 
-def test_the_demo_runs_the_whole_flow_to_all_five_vendors(secrets_file: Path) -> None:
+def test_the_demo_runs_the_whole_flow_to_every_vendor(secrets_file: Path) -> None:
     output = custsync("demo", "--secrets", str(secrets_file))
 
     assert output.count("POST /webhooks/shopify") == 5

@@ -20,7 +20,7 @@ from flow import ALL_VENDORS
 
 ROOT = Path(__file__).resolve().parents[2]
 local = pytest.fixture(scope="module")(running_local_stack)
-# Minutes under load: the stack, a drain through five functions, a preview cold-starting five more.
+# Minutes under load: the stack, a drain through every vendor function, a preview cold-starting each again.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 # Everlytic updates only customers it has (local/simulator-seed.json: 9001-9007): rows 0-6 carry one of them.
 EVERLYTIC_IDS = {number: 9001 + number for number in range(7)}

@@ -27,6 +27,20 @@ VENDOR_FUNCTIONS = Template(ROOT / "template.yaml").vendor_functions()
 ALL_VENDORS = list(VENDOR_FUNCTIONS)
 
 
+def secret_choices(vendor: str) -> list[dict[str, str]]:
+    """Each API or wire format the vendor's secret can choose (one key set to one of its ``Literal`` values), or
+    ``[{}]`` when it offers no choice: what a vendor-wide test runs each vendor in."""
+    from devkit.routes import connector_class
+
+    choices = connector_class(ROOT, vendor).secret_model.choices()
+    return [{key: value} for key, values in choices.items() for value in values] or [{}]
+
+
+def variant_id(vendor: str, choice: dict[str, str]) -> str:
+    """``exigo-soap``; the vendor's name alone when its secret offers no choice."""
+    return "-".join([vendor, *choice.values()])
+
+
 def shopify_event(
     payload: dict[str, Any], webhook_id: str, secret: str, topic: str = "customers/update"
 ) -> dict[str, Any]:

@@ -22,9 +22,6 @@ from flow import ALL_VENDORS, VendorFlow, change
 
 VENDORS = [pytest.param(name, marks=pytest.mark.vendor(name), id=name) for name in ALL_VENDORS]
 KEY = "shopify-7001"
-# Each vendor's inactive status, as its doc names it (the connectors' DEFAULT_STATUS mappings).
-INACTIVE: dict[str, Any] = {"exsalerate": "Inactive", "exigo": 2, "centra": "inactive", "expandable": "I",
-                            "everlytic": "off"}  # fmt: skip
 CUSTOMER: dict[str, Any] = {
     "key": KEY,
     "first_name": "Ada",
@@ -85,7 +82,7 @@ def test_a_deletion_deactivates_the_customer_through_the_vendors_update_call(ven
 
     assert (delivery.delivered, delivery.failed) == (1, 0)
     assert len(vendor.simulator.calls) > calls
-    assert status_held(vendor) == INACTIVE[name]
+    assert status_held(vendor) == vendor.simulator.status_values["inactive"]
     assert vendor.dlq() == []
 
 

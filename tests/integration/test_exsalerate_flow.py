@@ -169,6 +169,7 @@ def test_a_400_is_a_permanent_failure_parked_with_the_vendors_message(vendor: Ve
     assert parked["errorType"] == "PermanentError"
     assert "HTTP 400" in parked["reason"]
     assert "LeadStatus 'Active' is not a configured status." in parked["reason"]
+    assert parked["attempts"] == "1", "the one call that reached Exsalerate"
     assert [r["RefCode"] for r in simulator.records.values()] == ["B2"]
     assert vendor.depth() == 0
 

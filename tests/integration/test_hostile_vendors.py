@@ -2,7 +2,9 @@
 cause, memory stays bounded, and the function returns within its deadline.
 
 Each vendor function runs in-process against a hostile server on loopback (``hostile_servers.py``), its
-secret pointed there in moto.
+secret pointed there in moto: every URL its secret declares (``VendorSecret.urls()``). The tests of what every
+vendor call must survive run every vendor of vendors.yaml in each API or wire format its secret can choose
+(``TARGETS``); those of one transport's replies (SOAP entities, XML-RPC, memory) name vendors speaking it.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from conftest import FakeLambdaContext, forget_secrets
+from conftest import ROOT, FakeLambdaContext, forget_secrets
 from custsync.runtime import build_handler
-from flow import change, dlq_messages, queue, queue_depth, sqs_batch
+from devkit.routes import connector_class
+from devkit.vendors import vendor_names
+from flow import change, dlq_messages, queue, queue_depth, secret_choices, sqs_batch, variant_id
 from hostile_servers import Behaviour, answer, flood, hostile, redirect, trickle
 from hostile_xml import ENTITY_ATTACKS, SECRET, bait, with_doctype
 
@@ -43,17 +47,26 @@ CENTRA_OK = (
     b"</soap:Body></soap:Envelope>"
 )
 # A well-behaved answer, to measure what the function itself allocates (moto runs in this process too).
-BENIGN = {"exsalerate": answer(200, RECORD), "centra": answer(200, CENTRA_OK, "text/xml; charset=utf-8")}
-
-# What a vendor's secret needs to point every one of its calls at ``url``.
-POINT_AT: dict[str, Callable[[str], dict[str, str]]] = {
-    "exsalerate": lambda url: {"base_url": url},
-    "exigo-rest": lambda url: {"base_url": url, "api": "rest"},
-    "exigo-soap": lambda url: {"base_url": url, "api": "soap"},
-    "centra": lambda url: {"base_url": f"{url}/ams/system/service/module/soap/api"},
-    "everlytic-rest": lambda url: {"base_url": url, "api": "rest"},
-    "everlytic-xmlrpc": lambda url: {"base_url": url, "api": "xmlrpc", "xmlrpc_url": f"{url}/xmlrpc"},
+BENIGN = {"exsalerate-json": answer(200, RECORD), "centra": answer(200, CENTRA_OK, "text/xml; charset=utf-8")}
+# A vendor left out of the vendor-wide tests below, with the reason; none is.
+NOT_HOSTILE: dict[str, str] = {}
+# Every vendor, in each API or wire format its secret can choose: ``exigo-soap`` -> ("exigo", {"api": "soap"}).
+TARGETS = {
+    variant_id(vendor, choice): (vendor, choice)
+    for vendor in vendor_names()
+    if vendor not in NOT_HOSTILE
+    for choice in secret_choices(vendor)
 }
+
+
+def point_at(target: str, url: str) -> dict[str, str]:
+    """What the target's secret needs for every one of its calls to go to ``url``: each of its URLs, its choice."""
+    vendor, choice = TARGETS[target]
+    return {**dict.fromkeys(connector_class(ROOT, vendor).secret_model.urls(), url), **choice}
+
+
+def test_every_vendor_meets_the_hostile_servers_or_says_why_not() -> None:
+    assert {vendor for vendor, _ in TARGETS.values()} | set(NOT_HOSTILE) == set(vendor_names())
 
 
 @dataclass
@@ -71,13 +84,13 @@ def against(stack: Any, function_env: Any, monkeypatch: pytest.MonkeyPatch) -> C
     def run(
         target: str, behaviour: Behaviour, *, timeout_seconds: float | None = None, warm: bool = False, **env: str
     ) -> Run:
-        vendor = target.split("-")[0]
+        vendor, _ = TARGETS[target]
         function = f"{vendor.capitalize()}Function"
         with hostile(behaviour) as server:
             secrets = boto3.client("secretsmanager")
             name = f"customer-sync/local/{vendor}"
             secret = json.loads(secrets.get_secret_value(SecretId=name)["SecretString"])
-            secrets.put_secret_value(SecretId=name, SecretString=json.dumps({**secret, **POINT_AT[target](server.url)}))
+            secrets.put_secret_value(SecretId=name, SecretString=json.dumps({**secret, **point_at(target, server.url)}))
             forget_secrets()
             function_env(function)
             for key, value in {"MAX_ATTEMPTS": "1", "CALL_TIMEOUT_SECONDS": str(CALL_TIMEOUT), **env}.items():
@@ -110,7 +123,7 @@ def parked_reason(run: Run) -> str:
     return reason
 
 
-@pytest.mark.parametrize("target", ["exsalerate", "exigo-soap", "everlytic-xmlrpc"])
+@pytest.mark.parametrize("target", TARGETS)
 def test_a_reply_trickled_a_byte_at_a_time_is_cut_at_the_calls_deadline(
     against: Callable[..., Run], target: str
 ) -> None:
@@ -123,7 +136,9 @@ def test_a_reply_trickled_a_byte_at_a_time_is_cut_at_the_calls_deadline(
 def test_the_call_never_outlives_the_invocation(against: Callable[..., Run]) -> None:
     """A generous call timeout is still cut to Lambda's remaining time minus the margin."""
     trickled = trickle(200, SLOW_RECORD, interval=0.05)  # whole in ~50 s: inside the 60 s call timeout
-    run = against("exsalerate", trickled, timeout_seconds=3.0, CALL_TIMEOUT_SECONDS="60", DEADLINE_MARGIN_SECONDS="1")
+    run = against(
+        "exsalerate-json", trickled, timeout_seconds=3.0, CALL_TIMEOUT_SECONDS="60", DEADLINE_MARGIN_SECONDS="1"
+    )
     assert "did not answer within the call's deadline" in parked_reason(run)
     assert trickled.sent <= trickled.most_sent_in(3.0), "the call outlived the invocation"
 
@@ -133,14 +148,14 @@ def extra_memory(against: Callable[..., Run], target: str, run: Run) -> int:
     return run.peak_bytes - against(target, BENIGN[target], warm=True).peak_bytes
 
 
-@pytest.mark.parametrize("target", ["exsalerate", "centra"])
+@pytest.mark.parametrize("target", ["exsalerate-json", "centra"])
 def test_a_10_mb_reply_is_refused_at_the_cap_with_bounded_memory(against: Callable[..., Run], target: str) -> None:
     run = against(target, flood(200, 10 * MiB, prefix=b'{"CustomerName": "'), warm=True)
     assert "reply is over the 1048576-byte cap; not read further" in parked_reason(run)
     assert extra_memory(against, target, run) < 3 * MiB
 
 
-@pytest.mark.parametrize("target", ["exsalerate", "centra"])
+@pytest.mark.parametrize("target", ["exsalerate-json", "centra"])
 def test_a_10_mb_error_page_is_classified_by_its_status_and_cut(against: Callable[..., Run], target: str) -> None:
     run = against(target, flood(503, 10 * MiB, "text/html", prefix=b"<html>Service Unavailable"), warm=True)
     reason = parked_reason(run)
@@ -151,7 +166,7 @@ def test_a_10_mb_error_page_is_classified_by_its_status_and_cut(against: Callabl
 
 def test_a_large_reply_under_the_cap_setting_is_read(against: Callable[..., Run]) -> None:
     record = json.dumps({"CustomerId": 7, "Padding": "n" * 2 * MiB}).encode()
-    run = against("exsalerate", answer(200, record), MAX_RESPONSE_BYTES=str(4 * MiB))
+    run = against("exsalerate-json", answer(200, record), MAX_RESPONSE_BYTES=str(4 * MiB))
     assert run.response["batchItemFailures"] == []
     assert run.parked == []
 
@@ -191,13 +206,13 @@ def test_an_xmlrpc_reply_with_a_doctype_is_refused_unread_as_a_soap_one_is(
 
 @pytest.mark.parametrize(
     ("target", "body"),
-    [("exigo-rest", b'{"result": nul'), ("everlytic-rest", b'{"item": {"id": 9001'), ("exsalerate", b"\xff\xfe{")],
+    [("exigo-rest", b'{"result": nul'), ("everlytic-rest", b'{"item": {"id": 9001'), ("exsalerate-json", b"\xff\xfe{")],
 )
 def test_a_200_with_a_broken_body_is_a_malformed_reply_not_a_silent_failure(
     against: Callable[..., Run], target: str, body: bytes
 ) -> None:
     run = against(target, answer(200, body))
-    if target == "exsalerate":  # its reply is only read for an id: an unreadable one is not an error
+    if target == "exsalerate-json":  # its reply is only read for an id: an unreadable one is not an error
         assert run.parked == []
         return
     assert "sent a malformed reply (JSONDecodeError" in parked_reason(run)
@@ -209,14 +224,16 @@ def test_an_xml_reply_that_is_not_xml_is_a_malformed_reply(against: Callable[...
     assert "sent a malformed reply" in parked_reason(run)
 
 
-@pytest.mark.parametrize("target", ["exsalerate", "centra", "exigo-soap", "everlytic-xmlrpc"])
+@pytest.mark.parametrize("target", TARGETS)
 def test_an_html_502_is_a_retryable_gateway_error(against: Callable[..., Run], target: str) -> None:
     run = against(target, answer(502, b"<html><body>Bad Gateway</body></html>", "text/html"))
     assert "answered HTTP 502: <html><body>Bad Gateway</body></html>" in parked_reason(run)
 
 
-@pytest.mark.parametrize("retry_after", ["120", "date"])
-@pytest.mark.parametrize("target", ["exsalerate", "exigo-soap", "centra", "everlytic-xmlrpc"])
+@pytest.mark.parametrize(
+    ("target", "retry_after"),
+    [*((target, "120") for target in TARGETS), *((target, "date") for target in ("exsalerate-json", "exigo-soap"))],
+)
 def test_a_429_waits_for_retry_after_on_every_transport(
     against: Callable[..., Run], stack: Any, target: str, retry_after: str
 ) -> None:
@@ -224,14 +241,15 @@ def test_a_429_waits_for_retry_after_on_every_transport(
     run = against(target, answer(429, b"Too many requests", "text/plain", **{"Retry-After": value}), MAX_ATTEMPTS="5")
     assert len(run.response["batchItemFailures"]) == 1, "retried, not parked"
     assert run.parked == []
-    vendor = target.split("-")[0]
+    vendor, _ = TARGETS[target]
     url, _ = stack.queue_of(f"{vendor.capitalize()}Function")
     assert stack.sqs.receive_message(QueueUrl=url).get("Messages", []) == [], "hidden for Retry-After"
     assert queue_depth(stack, f"{vendor.capitalize()}Function") == 1, "the change waits, not parked"
 
 
-def test_a_redirect_to_another_host_is_not_followed(against: Callable[..., Run]) -> None:
-    run = against("exsalerate", redirect("http://elsewhere.example/api/Customer"))
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_redirect_to_another_host_is_not_followed(against: Callable[..., Run], target: str) -> None:
+    run = against(target, redirect("http://elsewhere.example/api/Customer"))
     reason = parked_reason(run)
     assert "answered HTTP 302: a redirect to http://elsewhere.example/api/Customer, not followed" in reason
     assert run.requests == 1

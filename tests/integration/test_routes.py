@@ -5,6 +5,7 @@ replaces the shipped file without a code change."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,12 +16,13 @@ from custsync import routing
 from custsync.config import WebhookSettings
 from custsync.errors import ConfigurationError
 from custsync.webhook import build_webhook_app
+from devkit.vendors import vendor_names
 from flow import change, pump, queue, queue_depth, shopify_customer, shopify_event
 
 PARAMETER = "/customer-sync/local/routing"
-UNKNOWN = r"sources.shopify.vendors.1: 'magento' is not a vendor \(centra, everlytic"
+UNKNOWN = re.escape(f"sources.shopify.vendors.1: 'magento' is not a vendor ({', '.join(sorted(vendor_names()))})")
 SECRET = "test-shopify-client-secret"
-ALL = "[exsalerate, exigo, centra, expandable, everlytic]"
+ALL = f"[{', '.join(vendor_names())}]"
 VENDORS = """
 vendors:
   exsalerate: {field_map: {Rank: rank, IndustryType: industry}}

@@ -109,8 +109,6 @@ def test_a_path_that_is_no_source_is_still_404(post: WebhookPost) -> None:
 
 # -- Shopify's guests ----------------------------------------------------------------------------------------
 VENDORS = [pytest.param(name, marks=pytest.mark.vendor(name), id=name) for name in ALL_VENDORS]
-# Each vendor's active status, as its doc names it (the connectors' DEFAULT_STATUS mappings).
-ACTIVE: dict[str, Any] = {"exsalerate": "Active", "exigo": 1, "centra": "active", "expandable": "A", "everlytic": "on"}
 GUEST = "706405506930370084"  # Shopify's documented customers/update sample: state "disabled"
 
 
@@ -131,4 +129,4 @@ def test_a_shopify_guest_customer_stays_active_at_every_vendor(
     assert status == 202 and (delivery.delivered, delivery.failed) == (1, 0)
     (record,) = vendor.simulator.records.values()
     assert "bob@biller.com" in json.dumps(record), "the guest's documented update reached the vendor"
-    assert record.get(field, record.get(field[:1].lower() + field[1:])) == ACTIVE[name]
+    assert record.get(field, record.get(field[:1].lower() + field[1:])) == vendor.simulator.status_values["active"]

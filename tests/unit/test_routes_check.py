@@ -61,3 +61,12 @@ def test_field_maps_are_for_the_templates_vendor_functions_only(tmp_path: Path) 
     (tmp_path / "routing.yaml").write_text(text)
     with pytest.raises(InputError, match=r"vendors \['magento'\] are not vendor functions of the template"):
         run(tmp_path / "routing.yaml")
+
+
+def test_the_check_gives_the_process_its_log_level_back() -> None:
+    """Quiet while it builds the connectors, but the functions running after it in this process still log."""
+    from custsync.observability import logger
+
+    before = logger.log_level
+    run()
+    assert logger.log_level == before

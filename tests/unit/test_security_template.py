@@ -22,6 +22,7 @@ from parliament import analyze_policy_string
 from parliament.statement import get_privilege_info
 
 from devkit.iam import Grant, function_roles, grants, translated
+from devkit.routes import connector_class
 from devkit.stack.template import ACCOUNT_ID, REGION, Resolver, Template
 from devkit.vendors import vendor_names
 
@@ -107,7 +108,9 @@ def test_no_placeholder_is_left_to_become_a_default() -> None:
     for name in vendor_names(ROOT):
         manifest = yaml.safe_load((ROOT / "functions" / name / "vendor.yaml").read_text())
         assert "secret_placeholder" not in manifest, name
-        assert manifest["secret"], f"{name}: its secret's description names its keys"
+        described = RESOURCES[f"{name.capitalize()}Secret"]["Properties"]["Description"]
+        keys = connector_class(ROOT, name).secret_model.model_fields
+        assert all(f'"{key}"' in described for key in keys), f"{name}: its secret's description names its keys"
 
 
 def retained() -> Iterator[str]:

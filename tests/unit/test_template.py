@@ -10,7 +10,7 @@ import yaml
 
 from custsync.config import VendorSettings
 from devkit.stack.template import Template
-from devkit.vendors import render, vendor_names
+from devkit.vendors import render, render_readme, vendor_names
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = Template(ROOT / "template.yaml")
@@ -33,6 +33,13 @@ def queue_of(logical_id: str) -> dict[str, Any]:
     queue_id = event["Properties"]["Queue"]["Fn::GetAtt"][0]
     properties: dict[str, Any] = TEMPLATE.resources[queue_id]["Properties"]
     return {"properties": properties, "event": event["Properties"]}
+
+
+def test_readmes_table_of_vendor_secrets_is_current() -> None:
+    """Made from each connector's secret model, a row a vendor of vendors.yaml."""
+    assert (ROOT / "README.md").read_text() == render_readme(ROOT), "README.md is not current: run `make template`"
+    for name in vendor_names(ROOT):
+        assert f"\n| `{name}` | **`base_url`**" in render_readme(ROOT)
 
 
 def test_every_vendor_of_vendors_yaml_has_its_function_and_nothing_else_does() -> None:

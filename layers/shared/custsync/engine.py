@@ -381,7 +381,11 @@ class SyncEngine:
             return
         if isinstance(error, PermanentError):
             self.store.release(claim, state.without_attempts(change_ids))
-            results.update(dict.fromkeys(change_ids, error))
+            counted = state.with_attempt(change_ids).attempts
+            for change_id in change_ids:  # the refused call was an attempt too
+                refused = copy.copy(error)
+                refused.attempts = counted.get(change_id)
+                results[change_id] = refused
             return
         assert isinstance(error, RetryableError)
         state = state.with_attempt(change_ids)

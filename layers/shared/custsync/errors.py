@@ -68,7 +68,12 @@ class Incomplete(RetryableError):
 
 
 class PermanentError(SyncError):
-    """A failure that will fail again the same way: validation, 4xx, SOAP client faults."""
+    """A failure that will fail again the same way: validation, 4xx, SOAP client faults.
+
+    ``attempts``: the change's real attempts at the vendor, this one included, when the vendor's answer was the
+    refusal (a 400 parked after one call says 1); None when no call was made (it could not be mapped)."""
+
+    attempts: int | None = None
 
 
 class AuthError(PermanentError):

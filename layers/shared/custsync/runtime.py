@@ -188,7 +188,7 @@ class VendorRuntime:
         except RetryableError as exc:
             return self._retry_or_park(record, exc)
         except PermanentError as exc:
-            self.queues.park(record, exc.reason, type(exc).__name__)
+            self.queues.park(record, exc.reason, type(exc).__name__, exc.attempts)
             return {"outcome": "parked"}
         finally:
             logger.thread_safe_remove_keys(list(keys))

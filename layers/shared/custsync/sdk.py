@@ -37,10 +37,25 @@ raises the errors below; the runtime does the rest (``custsync.connector``)::
             response = self.rest.request("PUT", f"customers/{call.payload['id']}", json=dict(call.payload))
             return SendResult(response=response.json())
 
-What a status means is declared, not caught in ``send``: by default 401/403 are an ``AuthError`` (the
-credentials are re-read once), 408/425/429 and 5xx a retry (after the vendor's ``Retry-After``), any other
-4xx permanent. ``RestClient(..., retry_on={409})`` makes a vendor's 409 "locked" a retry, ``permanent_on={501}``
-a 5xx final; no declaration moves 401/403 (``transport/rest.py``'s ``StatusRules``).
+What a connector decides (``make vendor`` writes a skeleton that shows each; README, "Adding a vendor"):
+
+- Headers every call carries, given once to the client: ``RestClient(..., headers={"X-Api-Key": key})``;
+  HTTP Basic is ``auth=(user, secret)``.
+- The reason a failure carries: ``RestClient(..., error_text=fn)``, where ``fn(response) -> str`` reads the
+  vendor's error body (``default_error_text``: a JSON ``message``/``error`` key, else the body's start). SOAP
+  and XML-RPC faults carry their fault string.
+- How a status is classified, by the transport, never in ``send``: 408, 425, 429 and 5xx are retried (after
+  ``Retry-After``), 401/403 re-read the secret once and then park, 3xx and every other 4xx park at once, a 409
+  too, unless the connector declares it: ``RestClient(..., retry_on={409})`` makes a 409 "locked" a retry,
+  ``permanent_on={501}`` a 5xx final; no declaration moves 401/403 (``transport/rest.py``'s ``StatusRules``).
+  A SOAP client fault parks, a server fault retries (``auth_fault=`` names a refused login's faultstring). Raise
+  ``RetryableError``, ``PermanentError`` or ``AuthError`` only for what a successful answer means.
+- Full or partial sends: ``context.previous`` is the customer as last sent to this vendor, and None on a full
+  send (the first, or after a call of unknown outcome, when everything must go). A PATCH-like vendor is sent
+  what changed from ``previous``; a PUT-like one every field, each time (the runtime skips a call whose payload
+  equals the last one sent).
+- A no-op: ``to_request`` returning ``VendorRequest(())`` on a partial send makes no call; the change is
+  skipped as a no-op. Return it for a change to nothing the vendor holds.
 
 ``SoapClient`` and ``load_wsdl`` are imported on first use: they load zeep, tens
 of milliseconds of cold start that a vendor not speaking SOAP never pays.

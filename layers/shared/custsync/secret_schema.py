@@ -19,7 +19,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, Literal, Self, get_args, get_origin
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, SecretStr, ValidationError
@@ -133,6 +133,20 @@ class VendorSecret(BaseModel):
     def credentials(cls) -> list[str]:
         """The keys that hold credentials (``SecretStr``)."""
         return [name for name, field in cls.model_fields.items() if SecretStr in _types(field.annotation)]
+
+    @classmethod
+    def urls(cls) -> list[str]:
+        """The keys that hold the vendor's URLs (``VendorUrl``): where its calls go."""
+        return [name for name, field in cls.model_fields.items() if VendorUrl in _types(field.annotation)]
+
+    @classmethod
+    def choices(cls) -> dict[str, tuple[str, ...]]:
+        """Each key with allowed values (``Literal[...]``: the API or wire format the secret picks), and those."""
+        return {
+            name: tuple(str(value) for value in get_args(field.annotation))
+            for name, field in cls.model_fields.items()
+            if get_origin(field.annotation) is Literal
+        }
 
 
 def secret_name(name_or_arn: str) -> str:
