@@ -38,7 +38,10 @@ ACCOUNT = "123456789012"
 
 
 class SinkHandler(BaseHTTPRequestHandler):
-    """SQS's JSON protocol (``X-Amz-Target: AmazonSQS.<Action>``), for the two actions enqueue makes."""
+    """SQS's JSON protocol (``X-Amz-Target: AmazonSQS.<Action>``), for the two actions enqueue makes; connections
+    kept alive, as SQS's endpoint keeps them (HTTP/1.0 would make the command open one per request)."""
+
+    protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")

@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.config import Config
 
 from devkit.stack.session import LocalSession
 from devkit.stack.template import REGION, Template
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
+
+SQS_CONNECTIONS = 100  # enqueue's senders: --lanes (4) for each vendor, with room to raise it
 
 
 def queue_name(vendor: str, stage: str, *, dlq: bool = False) -> str:
@@ -61,10 +64,10 @@ class Target:
         """The template's vendors, in its order."""
         return list(Template(self.root / "template.yaml").vendor_functions())
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, config: Config | None = None) -> Any:
         """A boto3 client for ``service``: the local stack's moto, or the AWS of your credentials."""
         if self.session is None:
-            return boto3.client(service)  # type: ignore[call-overload]  # the service is the caller's
+            return boto3.client(service, config=config)  # type: ignore[call-overload]  # the service is the caller's
         administrator = self.session.credentials[""]  # moto enforces IAM, as AWS does
         return boto3.client(  # type: ignore[call-overload]
             service,
@@ -72,11 +75,13 @@ class Target:
             region_name=REGION,
             aws_access_key_id=administrator["access_key_id"],
             aws_secret_access_key=administrator["secret_access_key"],
+            config=config,
         )
 
     @functools.cached_property
     def sqs(self) -> SQSClient:
-        client: SQSClient = self.client("sqs")
+        """Shared by ``enqueue``'s sending threads, each with a connection of its own (botocore keeps 10)."""
+        client: SQSClient = self.client("sqs", Config(max_pool_connections=SQS_CONNECTIONS))
         return client
 
     def queue_url(self, vendor: str, *, dlq: bool = False) -> str:

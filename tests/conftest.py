@@ -34,6 +34,20 @@ os.environ.update(
 os.environ.pop("AWS_PROFILE", None)
 
 
+def _one_botocore_loader() -> None:
+    """Every boto3 session of this process shares one botocore loader: a stack per test makes a dozen clients, and
+    each new session would read and parse the same service models again (half a second a stack)."""
+    import functools
+
+    import botocore.loaders
+    import botocore.session
+
+    botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
+
+
+_one_botocore_loader()
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--clock-shift",

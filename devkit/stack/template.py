@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 NO_VALUE = object()
 
 
-class _CfnLoader(yaml.SafeLoader):
+class _CfnLoader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):  # type: ignore[misc]
     """YAML with CloudFormation's short-form tags (``!Ref``, ``!Sub``, ``!GetAtt``...)."""
 
 
@@ -34,11 +35,23 @@ def _intrinsic(loader: _CfnLoader, suffix: str, node: yaml.Node) -> dict[str, An
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        value = loader.construct_mapping(node, deep=True)
     return {name: value}
 
 
 _CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+_PARSED: dict[tuple[Path, int, int], dict[str, Any]] = {}
+
+
+def _parsed(path: Path) -> dict[str, Any]:
+    """The template's body, a copy of the one parsed while the file is unchanged: a stack per test reads it."""
+    status = path.stat()
+    key = (path.resolve(), status.st_mtime_ns, status.st_size)
+    if key not in _PARSED:
+        _PARSED[key] = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return copy.deepcopy(_PARSED[key])
 
 
 @dataclass(frozen=True)
@@ -54,7 +67,7 @@ class Template:
     def __init__(self, path: Path, parameters: Mapping[str, str] | None = None) -> None:
         self.path = path
         self.root = path.parent
-        self.body: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        self.body: dict[str, Any] = _parsed(path)
         self.parameters = {
             name: str(spec.get("Default", "")) for name, spec in (self.body.get("Parameters") or {}).items()
         }

@@ -174,6 +174,20 @@ def test_a_400_is_a_permanent_failure_parked_with_the_vendors_message(vendor: Ve
     assert vendor.depth() == 0
 
 
+def test_a_400_to_the_look_up_before_the_put_counts_the_call_that_reached_exsalerate(vendor: VendorFlow) -> None:
+    vendor.cold_start()
+    simulator = vendor.simulator
+    simulator.faults.add("status", status=400, message="The refCode is not valid.", method="GET")
+    vendor.queue(change("bad-1", "2026-11-20T09:00:00Z", {"key": "B1", "company": "Bad AB"}))
+
+    vendor.pump()
+
+    (parked,) = vendor.dlq()
+    assert (parked["errorType"], parked["attempts"]) == ("PermanentError", "1"), "the look-up reached Exsalerate"
+    assert "The refCode is not valid." in parked["reason"]
+    assert simulator.calls_to("api/Customer", "PUT") == []
+
+
 def test_an_invalid_message_is_parked_naming_the_field_and_costs_no_one_else(vendor: VendorFlow) -> None:
     bad = {
         "change_id": "x-1",

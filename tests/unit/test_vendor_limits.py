@@ -73,9 +73,11 @@ class AcmeConnector(Connector[AcmeSecret]):
     name = "acme"
     secret_model = AcmeSecret
     vendor: Vendor
+    retry_on: frozenset[int] = frozenset()
 
     def configure(self, secret: AcmeSecret) -> None:
-        self.client = RestClient("acme", "http://acme.test", transport=httpx.MockTransport(self.vendor))
+        transport = httpx.MockTransport(self.vendor)
+        self.client = RestClient("acme", "http://acme.test", transport=transport, retry_on=self.retry_on)
 
     def to_request(self, customer: Customer, context: SyncContext) -> VendorRequest:
         return VendorRequest((VendorCall("put", {"key": customer.key, "company": customer.company}),))
@@ -378,3 +380,17 @@ def test_429s_pause_the_vendor_but_never_open_its_circuit(
         container.apply(change(f"K{n}"))
         clock.now += 2
     assert rows.health.open_until == 0 and rows.health.paused_until > 0
+
+
+def test_a_status_the_connector_declares_retryable_keeps_the_vendor_up(
+    vendor: Vendor, rows: InMemoryVendorRows, store: InMemoryStateStore, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 409 "locked" is about one record: the vendor answered, so it is up, and the others' changes go on."""
+    monkeypatch.setattr(AcmeConnector, "retry_on", frozenset({409}))
+    container = Container(vendor, rows, store, clock, threshold=2, cache=0)
+    for n in range(5):
+        vendor.answers = [httpx.Response(409, json={"error": "locked"})]
+        assert isinstance(container.apply(change(f"K{n}")), RetryableError)
+        clock.now += 2
+    assert rows.health.open_until == 0
+    assert applied(container.apply(change("K9")))

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from custsync.connector import Connector, SendResult, SyncContext, VendorRequest
 from custsync.errors import AuthError, Deferred, PermanentError, RetryableError, SyncError
@@ -26,8 +26,11 @@ from custsync.fields import Fields, leaves, version_of
 from custsync.model import Customer, CustomerChange
 from custsync.observability import logger, metrics
 from custsync.state import Busy, Claim, LeaseLost, StateStore, SyncState
-from custsync.transport.http import hooked
+from custsync.transport.http import RequestHooks, hooked
 from custsync.vendor_guard import VendorGuard
+
+if TYPE_CHECKING:
+    import httpx
 
 OutcomeStatus = Literal["applied", "skipped"]
 # Why the routing holds a change's customer back from this vendor, or None.
@@ -77,6 +80,24 @@ class Plan:
     request: VendorRequest
     pending: VendorRequest
     full: bool
+
+
+class _Replies:
+    """``RequestHooks`` counting the replies a call site got (each reply: a request that reached the vendor),
+    passing every request on to the vendor's shared limits when there are some."""
+
+    def __init__(self, limits: RequestHooks | None) -> None:
+        self.limits = limits
+        self.count = 0
+
+    def before(self) -> None:
+        if self.limits is not None:
+            self.limits.before()
+
+    def after(self, response: httpx.Response) -> None:
+        self.count += 1
+        if self.limits is not None:
+            self.limits.after(response)
 
 
 @dataclass
@@ -269,8 +290,16 @@ class SyncEngine:
         customer = fields.customer()
         # While uncertain the vendor may hold anything we sent: send everything, as if it held nothing.
         full = state.uncertain
-        with self._guarded():
-            context = self.connector.prepare(customer, SyncContext(ids=ids, previous=None if full else state.customer))
+        previous = None if full else state.customer
+        replies = _Replies(self.guard.requests() if self.guard else None)
+        try:
+            with hooked(replies):
+                context = self.connector.prepare(customer, SyncContext(ids=ids, previous=previous))
+        except PermanentError as exc:
+            if replies.count:  # the vendor answered a look-up with the refusal: that call was an attempt
+                newest = changes[-1].change_id
+                exc.attempts = state.with_attempt([newest]).attempts.get(newest)
+            raise
         request = self.connector.to_request(customer, context)
         pending = request if full else request.unsent(state.call_hashes)
         after = replace(state, customer=customer, versions=fields.versions, ids=dict(context.ids))

@@ -54,8 +54,8 @@ class VendorGuard:
 
     def record(self, results: Sequence[SendResult | SyncError]) -> None:
         """One vendor call's verdict, however many customers it carried: a success if any passed, a failure if
-        every one failed for a reason worth a retry, none otherwise (refused input says nothing of health, nor
-        does a 429: a vendor that counts requests is up, and its Retry-After pauses every container)."""
+        every one failed for a reason worth a retry, none otherwise (no 4xx says anything of health: refused input,
+        a locked record, a 429 come from a vendor that is up; a 429's Retry-After pauses every container)."""
         sent = [result for result in results if not _says_nothing_of_health(result)]
         if self.health is None or not sent:
             return
@@ -80,7 +80,11 @@ class VendorGuard:
 
 
 def _says_nothing_of_health(result: SendResult | SyncError) -> bool:
-    return isinstance(result, Deferred) or (isinstance(result, SyncError) and result.status == THROTTLED)
+    """Not sent, or answered with a 4xx: a vendor that throttles, or finds one record locked (a status its
+    connector declares retryable, such as 409), is up."""
+    if isinstance(result, Deferred):
+        return True
+    return isinstance(result, SyncError) and result.status is not None and 400 <= result.status < 500
 
 
 class GuardedRequests:
