@@ -286,6 +286,19 @@ def test_while_uncertain_an_unchanged_record_is_still_sent(
     assert vendor.sent[-1] == {"key": "K1", "id": None, "company": "Acme"}, "not skipped as a no-op"
 
 
+def test_a_full_send_that_maps_to_no_call_is_a_no_op_too(
+    engine: SyncEngine, vendor: FakeVendor, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connector whose ``to_request`` has nothing to send for the customer is never asked to send nothing."""
+    vendor.failures = [timeout()]
+    outcome(engine, change("c-1", 1, company="Acme"))
+    clock.now += 31
+    monkeypatch.setattr(vendor, "to_request", lambda customer, context: VendorRequest(()))
+    monkeypatch.setattr(vendor, "send", lambda request, context: pytest.fail("asked to send no call"))
+    result = engine.apply(change("c-2", 2, company="Acme Two"))
+    assert (result.status, result.reason) == ("skipped", "no-op: the vendor already has exactly this")
+
+
 def test_a_dead_workers_expired_lease_makes_the_customer_uncertain(
     engine: SyncEngine, vendor: FakeVendor, store: InMemoryStateStore, clock: Clock
 ) -> None:

@@ -211,7 +211,7 @@ class SyncEngine:
         if plan is None:
             self.store.release(claim, state)
             return None
-        if not plan.full and not plan.pending.calls:
+        if not plan.pending.calls:  # nothing to send, partial or full: never a call of no request
             self._commit(claim, plan, plan.after, results, reason="no-op: the vendor already has exactly this")
             return None
         return _Ready(claim, plan)

@@ -54,8 +54,8 @@ What a connector decides (``make vendor`` writes a skeleton that shows each; REA
   send (the first, or after a call of unknown outcome, when everything must go). A PATCH-like vendor is sent
   what changed from ``previous``; a PUT-like one every field, each time (the runtime skips a call whose payload
   equals the last one sent).
-- A no-op: ``to_request`` returning ``VendorRequest(())`` on a partial send makes no call; the change is
-  skipped as a no-op. Return it for a change to nothing the vendor holds.
+- A no-op: ``to_request`` returning ``VendorRequest(())``, on a partial send or a full one, makes no call (``send``
+  is never given no call); the change is skipped as a no-op. Return it for a change to nothing the vendor holds.
 
 ``SoapClient`` and ``load_wsdl`` are imported on first use: they load zeep, tens
 of milliseconds of cold start that a vendor not speaking SOAP never pays.
