@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -291,9 +291,8 @@ class SyncEngine:
         # While uncertain the vendor may hold anything we sent: send everything, as if it held nothing.
         full = state.uncertain
         previous = None if full else state.customer
-        replies = _Replies(self.guard.requests() if self.guard else None)
         try:
-            with hooked(replies):
+            with self._guarded() as replies:
                 context = self.connector.prepare(customer, SyncContext(ids=ids, previous=previous))
         except PermanentError as exc:
             if replies.count:  # the vendor answered a look-up with the refusal: that call was an attempt
@@ -337,10 +336,12 @@ class SyncEngine:
             return [classify(exc, self.vendor)] * len(plans)
 
     @contextmanager
-    def _guarded(self) -> Iterator[None]:
-        """The vendor's shared limits see every request of one call site (``custsync.vendor_guard``)."""
-        with hooked(self.guard.requests()) if self.guard else nullcontext():
-            yield
+    def _guarded(self) -> Iterator[_Replies]:
+        """The vendor's shared limits see every request of one call site (``custsync.vendor_guard``); its replies
+        are counted."""
+        replies = _Replies(self.guard.requests() if self.guard else None)
+        with hooked(replies):
+            yield replies
 
     def _refresh(self, generation: int) -> None:
         logger.warning("vendor refused the credentials; refreshing them once")
